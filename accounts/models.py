@@ -1,0 +1,301 @@
+"""Customers, contracts, authorized persons, subscriptions, the audit log and job runs."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from billing_portal.errors import CurrencyLocked
+from billing_portal.kinds import ProductKind
+from billing_portal.money import Currency
+
+from . import validators
+
+
+class Country(models.TextChoices):
+    CZ = "CZ", _("Czechia")
+    SK = "SK", _("Slovakia")
+    FI = "FI", _("Finland")
+    DE = "DE", _("Germany")
+    AT = "AT", _("Austria")
+    PL = "PL", _("Poland")
+    GB = "GB", _("United Kingdom")
+
+
+EU_COUNTRIES = frozenset({"CZ", "SK", "FI", "DE", "AT", "PL"})
+
+
+class Language(models.TextChoices):
+    CS = "cs", _("Czech")
+    SK = "sk", _("Slovak")
+    FI = "fi", _("Finnish")
+    EN = "en", _("English")
+
+
+class Customer(models.Model):
+    """A company or a person we bill. The currency is fixed at creation."""
+
+    class Kind(models.TextChoices):
+        COMPANY = "company", _("Company")
+        PERSON = "person", _("Person")
+
+    class Delivery(models.TextChoices):
+        EMAIL = "email", _("E-mail")
+        POST = "post", _("Post")
+        EINVOICE = "einvoice", _("E-invoice")
+
+    class PaymentMethod(models.TextChoices):
+        TRANSFER = "transfer", _("Bank transfer")
+        CASH = "cash", _("Cash")
+
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    name = models.CharField(_("name"), max_length=200)
+    ico = models.CharField(_("company ID (IČO)"), max_length=20, blank=True)
+    dic = models.CharField(_("VAT ID (DIČ)"), max_length=20, blank=True)
+    vat_payer = models.BooleanField(_("VAT payer"), default=False)
+    country = models.CharField(_("country"), max_length=2, choices=Country.choices)
+    language = models.CharField(_("language"), max_length=2, choices=Language.choices)
+    currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices)
+    street = models.CharField(_("street"), max_length=200)
+    city = models.CharField(_("city"), max_length=100)
+    postal_code = models.CharField(_("postal code"), max_length=20)
+    email = models.EmailField(_("billing e-mail"))
+    invoice_delivery = models.CharField(
+        _("invoice delivery"), max_length=10, choices=Delivery.choices, default=Delivery.EMAIL
+    )
+    einvoice_address = models.CharField(_("e-invoice address (OVT)"), max_length=35, blank=True)
+    einvoice_operator = models.CharField(_("e-invoice operator ID"), max_length=35, blank=True)
+    payment_method = models.CharField(
+        _("payment method"),
+        max_length=10,
+        choices=PaymentMethod.choices,
+        default=PaymentMethod.TRANSFER,
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        ordering = ["name"]
+        indexes = [models.Index(fields=["ico"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(invoice_delivery="einvoice")
+                | (~models.Q(einvoice_address="") & ~models.Q(einvoice_operator="")),
+                name="customer_einvoice_needs_address_and_operator",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_eu(self) -> bool:
+        return self.country in EU_COUNTRIES
+
+    def clean(self) -> None:
+        errors = validators.customer_identity_errors(
+            country=self.country,
+            kind=self.kind,
+            ico=self.ico,
+            dic=self.dic,
+            vat_payer=self.vat_payer,
+        )
+        if self.invoice_delivery == self.Delivery.EINVOICE and not (
+            self.einvoice_address and self.einvoice_operator
+        ):
+            errors["einvoice_address"] = _(
+                "E-invoice delivery needs the e-invoice address (OVT) and the operator ID."
+            )
+        if errors:
+            raise ValidationError(errors)
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            stored = type(self).objects.filter(pk=self.pk).values_list("currency", flat=True)
+            if stored and stored[0] != self.currency:
+                raise CurrencyLocked(customer=self.pk)
+        self.ico = validators.compact_ico(self.country, self.ico)
+        self.dic = validators.compact_dic(self.country, self.dic)
+        super().save(*args, **kwargs)
+
+
+class Contract(models.Model):
+    """The customer's contract; its number is the portal login and printed everywhere."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        TERMINATED = "terminated", _("Terminated")
+
+    number = models.CharField(
+        _("contract number"), max_length=20, unique=True, validators=[validators.contract_number]
+    )
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="contracts", verbose_name=_("customer")
+    )
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.ACTIVE
+    )
+    signed_on = models.DateField(_("signed on"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("contract")
+        verbose_name_plural = _("contracts")
+        ordering = ["number"]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class AuthorizedPerson(models.Model):
+    """A person of the customer's organisation named on the contract; gets notices
+    and logs in to the portal with the contract number, e-mail and password."""
+
+    contract = models.ForeignKey(
+        Contract,
+        on_delete=models.CASCADE,
+        related_name="authorized_persons",
+        verbose_name=_("contract"),
+    )
+    name = models.CharField(_("name"), max_length=200)
+    email = models.EmailField(_("e-mail"))
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="authorized_person",
+        verbose_name=_("portal user"),
+    )
+
+    class Meta:
+        verbose_name = _("authorized person")
+        verbose_name_plural = _("authorized persons")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract", "email"], name="authorized_person_unique_email_per_contract"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+
+class Subscription(models.Model):
+    """A service on a contract (a domain, a hosting, a certificate...) with an expiry.
+
+    `renewal_requested_for` holds the valid_until for which a renewal payment request
+    was issued, so the daily renewal job issues one per period however often it runs.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending payment")
+        ACTIVE = "active", _("Active")
+        EXPIRED = "expired", _("Expired")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    contract = models.ForeignKey(
+        Contract, on_delete=models.PROTECT, related_name="subscriptions", verbose_name=_("contract")
+    )
+    product = models.ForeignKey(
+        "invoices.Product",
+        on_delete=models.PROTECT,
+        related_name="subscriptions",
+        verbose_name=_("product"),
+    )
+    label = models.CharField(_("label"), max_length=200, help_text=_("e.g. the domain name"))
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    billing_period_months = models.PositiveSmallIntegerField(_("billing period (months)"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    renewal_requested_for = models.DateField(_("renewal requested for"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("subscription")
+        verbose_name_plural = _("subscriptions")
+        ordering = ["valid_until", "pk"]
+        indexes = [models.Index(fields=["status", "valid_until"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(billing_period_months__gt=0),
+                name="subscription_billing_period_positive",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.contract})"
+
+    @property
+    def product_kind(self) -> ProductKind:
+        return ProductKind(self.product.kind)
+
+
+class AuditLog(models.Model):
+    """Append-only trail of every change: who (staff user, or the system/job), what,
+    before and after."""
+
+    created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
+    )
+    actor_label = models.CharField(_("actor label"), max_length=100, default="system")
+    subject_type = models.ForeignKey(
+        ContentType, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("subject type")
+    )
+    subject_id = models.CharField(_("subject ID"), max_length=64, blank=True)
+    subject = GenericForeignKey("subject_type", "subject_id")
+    subject_repr = models.CharField(_("subject"), max_length=200, blank=True)
+    event = models.CharField(_("event"), max_length=100, db_index=True)
+    before = models.JSONField(_("before"), null=True, blank=True)
+    after = models.JSONField(_("after"), null=True, blank=True)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("audit log entry")
+        verbose_name_plural = _("audit log")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["subject_type", "subject_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label}: {self.event}"
+
+
+class JobRun(models.Model):
+    """One run of a periodic job: when, how much it did, what failed."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+
+    job_name = models.CharField(_("job"), max_length=100, db_index=True)
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.RUNNING
+    )
+    counts = models.JSONField(_("counts"), default=dict, blank=True)
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("job run")
+        verbose_name_plural = _("job runs")
+        ordering = ["-started_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.job_name} {self.started_at:%Y-%m-%d %H:%M}"

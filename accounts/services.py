@@ -1,0 +1,152 @@
+"""State changes of customers, contracts and subscriptions; the audit trail; job runs."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+from dateutil.relativedelta import relativedelta
+from django.contrib.contenttypes.models import ContentType
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models, transaction
+from django.forms.models import model_to_dict
+from django.utils import timezone
+
+from billing_portal.kinds import SUBSCRIPTION_KINDS
+
+from .models import AuditLog, Customer, JobRun, Subscription
+
+logger = logging.getLogger(__name__)
+
+SUBSCRIPTION_PRODUCT_KINDS = tuple(str(kind) for kind in SUBSCRIPTION_KINDS)
+
+_json = DjangoJSONEncoder()
+
+
+def snapshot(instance: models.Model | None) -> dict[str, Any] | None:
+    """JSON-safe dict of a model's concrete fields, for the audit log's before/after."""
+    if instance is None:
+        return None
+    data = model_to_dict(instance, fields=[f.name for f in instance._meta.concrete_fields])
+    return {key: _jsonable(value) for key, value in data.items()}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, str | int | bool | type(None)):
+        return value
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, models.Model):
+        return value.pk
+    return _json.default(value) if not isinstance(value, dict) else value
+
+
+def write_audit(
+    *,
+    event: str,
+    subject: models.Model | None = None,
+    actor: Any = None,
+    actor_label: str | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    note: str = "",
+) -> AuditLog:
+    """Append one audit row; `actor` is a staff user, None means the system."""
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    label = actor_label or (user.get_username() if user else "system")
+    return AuditLog.objects.create(
+        actor=user,
+        actor_label=label,
+        subject_type=ContentType.objects.get_for_model(subject) if subject is not None else None,
+        subject_id=str(subject.pk) if subject is not None else "",
+        subject_repr=str(subject)[:200] if subject is not None else "",
+        event=event,
+        before=before,
+        after=after,
+        note=note,
+    )
+
+
+class JobCounts(Counter):
+    """Counts and errors a periodic job reports into its JobRun."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.errors: list[dict[str, str]] = []
+
+    def error(self, subject: str, message: str) -> None:
+        self.errors.append({"subject": subject, "message": message})
+        self["errors"] += 1
+
+
+@contextmanager
+def job_run(job_name: str) -> Iterator[JobCounts]:
+    """Record a JobRun around a periodic job (started, finished, counts, errors).
+
+    The row is written outside the job's own transactions so it survives a failure.
+    """
+    run = JobRun.objects.create(job_name=job_name, started_at=timezone.now())
+    counts = JobCounts()
+    try:
+        yield counts
+    except Exception as exc:
+        counts.error(job_name, repr(exc))
+        _finish(run, counts, JobRun.Status.FAILED)
+        raise
+    _finish(run, counts, JobRun.Status.SUCCEEDED)
+
+
+def _finish(run: JobRun, counts: JobCounts, status: str) -> None:
+    run.finished_at = timezone.now()
+    run.status = status
+    run.counts = {key: value for key, value in counts.items()}
+    run.errors = counts.errors
+    run.save(update_fields=["finished_at", "status", "counts", "errors"])
+
+
+@transaction.atomic
+def create_customer(*, actor: Any = None, **fields: Any) -> Customer:
+    customer = Customer(**fields)
+    customer.full_clean()
+    customer.save()
+    write_audit(event="customer.created", subject=customer, actor=actor, after=snapshot(customer))
+    return customer
+
+
+def extend_subscription_for_line(*, line: Any, document: Any, paid_on: date) -> None:
+    """Fulfilment handler: a paid line extends its subscription to the paid period's end.
+
+    Idempotent: extending to a date the subscription already reaches changes nothing.
+    """
+    if line.subscription_id is None:
+        return
+    with transaction.atomic():
+        subscription = Subscription.objects.select_for_update().get(pk=line.subscription_id)
+        before = snapshot(subscription)
+        if line.period_to is not None:
+            new_until = line.period_to
+        else:
+            start = max(subscription.valid_until or paid_on, paid_on)
+            new_until = start + relativedelta(months=subscription.billing_period_months)
+        changed = False
+        if subscription.valid_until is None or new_until > subscription.valid_until:
+            subscription.valid_until = new_until
+            changed = True
+        if subscription.status in (Subscription.Status.PENDING, Subscription.Status.EXPIRED):
+            subscription.status = Subscription.Status.ACTIVE
+            changed = True
+        if not changed:
+            return
+        subscription.save(update_fields=["valid_until", "status"])
+        write_audit(
+            event="subscription.extended",
+            subject=subscription,
+            actor_label="fulfilment",
+            before=before,
+            after=snapshot(subscription),
+            note=f"document {document.number}",
+        )

@@ -1,0 +1,23 @@
+"""The one Celery app and the one beat schedule.
+
+Without REDIS_URL the app runs tasks in-process (settings turn on eager mode), so
+`make run` needs no broker; with REDIS_URL it uses Redis and real workers.
+"""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "billing_portal.settings")
+
+app = Celery("billing_portal")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    "issue-renewal-requests": {
+        "task": "invoices.tasks.issue_renewal_requests_task",
+        "schedule": crontab(hour=2, minute=0),
+    },
+}

@@ -1,0 +1,68 @@
+"""Delivering issued documents as the customer's contract says: e-mail with the PDF
+attached (after commit, through Celery), or the "to print" list for the post."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from accounts.models import Customer
+
+from .models import Document
+
+logger = logging.getLogger(__name__)
+
+
+def schedule_delivery(document: Document, *, resend: bool = False) -> None:
+    """Called inside the issuing transaction; nothing leaves before it commits."""
+    if document.customer.invoice_delivery == Customer.Delivery.POST:
+        Document.objects.filter(pk=document.pk).update(to_print=True)
+        document.to_print = True
+        return
+    from .tasks import send_document_email_task
+
+    document_id = document.pk
+    transaction.on_commit(lambda: send_document_email_task.delay(document_id, resend=resend))
+
+
+def document_email(document: Document) -> EmailMultiAlternatives:
+    """The e-mail of a document in the customer's language, with its PDF attached."""
+    from .pdf import pdf_filename, render_document_pdf
+
+    with translation.override(document.language):
+        context = {"document": document, "seller": document.seller, "buyer": document.buyer}
+        subject = render_to_string("email/document_issued_subject.txt", context).strip()
+        body = render_to_string("email/document_issued.txt", context)
+        html = render_to_string("email/document_issued.html", context)
+        message = EmailMultiAlternatives(
+            subject=" ".join(subject.split()),
+            body=body,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[document.customer.email],
+        )
+        message.attach_alternative(html, "text/html")
+        message.attach(pdf_filename(document), render_document_pdf(document), "application/pdf")
+    return message
+
+
+def send_document_email(*, document_id: int, resend: bool = False) -> bool:
+    """Send once: the row lock and `sent_at` keep two workers or a retry from sending
+    the same document twice; `resend` is staff asking for another copy."""
+    with transaction.atomic():
+        document = (
+            Document.objects.select_for_update(of=("self",))
+            .select_related("customer")
+            .get(pk=document_id)
+        )
+        if document.sent_at is not None and not resend:
+            return False
+        document_email(document).send()
+        document.sent_at = timezone.now()
+        document.save(update_fields=["sent_at"])
+    logger.info("document %s e-mailed to %s", document.number, document.customer.email)
+    return True

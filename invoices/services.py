@@ -1,0 +1,481 @@
+"""Every state change of documents: issuing, cancelling, crediting, delivering,
+fulfilling, and the daily renewal job."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Contract, Customer, Subscription
+from accounts.services import job_run, snapshot, write_audit
+from billing_portal import fulfilment
+from billing_portal.errors import (
+    InvalidDocumentState,
+    NoBankAccount,
+    NoPriceForCurrency,
+    ValidationFailed,
+)
+from billing_portal.money import ZERO, compute_totals, line_net, quantize, to_decimal
+
+from . import vat
+from .models import (
+    BankAccount,
+    Document,
+    DocumentKind,
+    DocumentLine,
+    DocumentStatus,
+    DocumentVatLine,
+    Product,
+    VatCategory,
+)
+from .numbering import take_next_number
+
+logger = logging.getLogger(__name__)
+
+
+def business_today() -> date:
+    """Today in the business time zone (Europe/Prague), read at call time."""
+    return timezone.localdate()
+
+
+@dataclass(frozen=True)
+class LineSpec:
+    """One line to put on a new document; amounts are net, VAT is added by issuing."""
+
+    description: str
+    unit_price: Decimal
+    quantity: Decimal = Decimal("1")
+    product: Product | None = None
+    vat_category: str = VatCategory.STANDARD
+    subscription: Subscription | None = None
+    period_from: date | None = None
+    period_to: date | None = None
+    applicant_email: str = ""
+    unit: str = "ks"
+
+    @classmethod
+    def for_product(
+        cls, product: Product, *, currency: str, language: str, quantity: Decimal = Decimal("1"),
+        label: str = "", **extra: Any,
+    ) -> LineSpec:  # fmt: skip
+        price = product.prices.filter(currency=currency).first()
+        if price is None:
+            raise NoPriceForCurrency(product=product.code, currency=currency)
+        name = product.name_in(language)
+        return cls(
+            description=f"{name}: {label}" if label else name,
+            unit_price=price.net_amount,
+            quantity=quantity,
+            product=product,
+            vat_category=product.vat_category,
+            **extra,
+        )
+
+
+def seller_snapshot(bank_account: BankAccount | None) -> dict[str, Any]:
+    seller = dict(settings.BILLING["SELLER"])
+    if bank_account is not None:
+        seller["bank_account"] = {
+            "name": bank_account.name,
+            "iban": bank_account.iban,
+            "bic": bank_account.bic,
+            "domestic_number": bank_account.domestic_number,
+        }
+    return seller
+
+
+def buyer_snapshot(customer: Customer, contract: Contract | None) -> dict[str, Any]:
+    return {
+        "name": customer.name,
+        "kind": customer.kind,
+        "ico": customer.ico,
+        "dic": customer.dic,
+        "vat_payer": customer.vat_payer,
+        "street": customer.street,
+        "city": customer.city,
+        "postal_code": customer.postal_code,
+        "country": customer.country,
+        "email": customer.email,
+        "contract_number": contract.number if contract else "",
+    }
+
+
+def bank_account_for(currency: str) -> BankAccount:
+    account = (
+        BankAccount.objects.filter(currency=currency, status=BankAccount.Status.ACTIVE)
+        .order_by("pk")
+        .first()
+    )
+    if account is None:
+        raise NoBankAccount(currency=currency)
+    return account
+
+
+@transaction.atomic
+def issue_document(
+    *,
+    kind: str,
+    customer: Customer,
+    lines: list[LineSpec],
+    contract: Contract | None = None,
+    related_document: Document | None = None,
+    issue_date: date | None = None,
+    taxable_supply_date: date | None = None,
+    due_date: date | None = None,
+    note: str = "",
+    actor: Any = None,
+    status: str = DocumentStatus.OPEN,
+    amount_paid: Decimal = ZERO,
+    paid_on: date | None = None,
+    order: Any = None,
+    vat_rates_on: date | None = None,
+) -> Document:
+    """Issue one document: number, VAT per rate, snapshots; deliver after commit."""
+    if not lines:
+        raise ValidationFailed(_("A document needs at least one line."))
+    if contract is not None and contract.customer_id != customer.pk:
+        raise ValidationFailed(_("The contract belongs to another customer."))
+    issue_date = issue_date or business_today()
+    if kind != DocumentKind.PAYMENT_REQUEST:
+        taxable_supply_date = taxable_supply_date or issue_date
+    due_date = due_date or issue_date + timedelta(days=settings.BILLING["PAYMENT_DUE_DAYS"])
+    if due_date < issue_date:
+        raise ValidationFailed(_("The due date cannot precede the issue date."))
+    rates_on = vat_rates_on or taxable_supply_date or issue_date
+    regime = vat.regime_for(
+        seller_country=settings.BILLING["SELLER"]["country"],
+        customer_country=customer.country,
+        vat_payer=customer.vat_payer,
+    )
+    priced = []
+    for spec in lines:
+        rate = vat.line_rate(
+            regime=regime, customer_country=customer.country, category=spec.vat_category, on=rates_on
+        )
+        priced.append((spec, rate, line_net(spec.quantity, spec.unit_price)))
+    totals = compute_totals((net, rate) for _spec, rate, net in priced)
+    bank_account = bank_account_for(customer.currency) if kind != DocumentKind.CREDIT_NOTE else (
+        related_document.bank_account if related_document else None
+    )
+    number = take_next_number(kind=kind, year=issue_date.year)
+    document = Document.objects.create(
+        kind=kind,
+        number=number.number,
+        year=issue_date.year,
+        sequence=number.sequence,
+        variable_symbol=number.variable_symbol,
+        customer=customer,
+        contract=contract,
+        order=order,
+        related_document=related_document,
+        bank_account=bank_account,
+        currency=customer.currency,
+        language=customer.language,
+        issue_date=issue_date,
+        taxable_supply_date=taxable_supply_date,
+        due_date=due_date,
+        vat_regime=regime,
+        total_net=totals.net,
+        total_vat=totals.vat,
+        total_gross=totals.gross,
+        seller=seller_snapshot(bank_account),
+        buyer=buyer_snapshot(customer, contract),
+        note=note,
+        issued_by=actor if getattr(actor, "is_authenticated", False) else None,
+        status=status,
+        amount_paid=quantize(amount_paid),
+        paid_on=paid_on,
+    )
+    DocumentLine.objects.bulk_create(
+        DocumentLine(
+            document=document,
+            position=position,
+            product=spec.product,
+            product_kind=spec.product.kind if spec.product else "",
+            subscription=spec.subscription,
+            description=spec.description,
+            quantity=to_decimal(spec.quantity),
+            unit=spec.unit,
+            unit_price=quantize(spec.unit_price),
+            vat_rate=rate,
+            net_amount=net,
+            period_from=spec.period_from,
+            period_to=spec.period_to,
+            applicant_email=spec.applicant_email,
+        )
+        for position, (spec, rate, net) in enumerate(priced, start=1)
+    )
+    DocumentVatLine.objects.bulk_create(
+        DocumentVatLine(document=document, rate=b.rate, base=b.base, vat=b.vat)
+        for b in totals.breakdown
+    )
+    write_audit(event=f"{kind}.issued", subject=document, actor=actor, after=snapshot(document))
+    from .delivery import schedule_delivery
+
+    schedule_delivery(document)
+    return document
+
+
+def issue_payment_request(*, customer: Customer, lines: list[LineSpec], **kwargs: Any) -> Document:
+    return issue_document(kind=DocumentKind.PAYMENT_REQUEST, customer=customer, lines=lines, **kwargs)
+
+
+def issue_tax_invoice(*, customer: Customer, lines: list[LineSpec], **kwargs: Any) -> Document:
+    return issue_document(kind=DocumentKind.TAX_INVOICE, customer=customer, lines=lines, **kwargs)
+
+
+def _lines_of(document: Document, *, sign: int = 1) -> list[LineSpec]:
+    return [
+        LineSpec(
+            description=line.description,
+            unit_price=line.unit_price,
+            quantity=line.quantity * sign,
+            product=line.product,
+            vat_category=_category_of(line),
+            subscription=line.subscription,
+            period_from=line.period_from,
+            period_to=line.period_to,
+            applicant_email=line.applicant_email,
+            unit=line.unit,
+        )
+        for line in document.lines.select_related("product")
+    ]
+
+
+def _category_of(line: DocumentLine) -> str:
+    return line.product.vat_category if line.product else VatCategory.STANDARD
+
+
+@transaction.atomic
+def issue_tax_invoice_for_paid_request(
+    *, payment_request: Document, paid_on: date, actor: Any = None
+) -> Document:
+    """Daňový doklad for a paid payment request, dated by the payment (tax point).
+
+    Idempotent: a request that already has its tax invoice returns that one.
+    """
+    request = Document.objects.select_for_update().get(pk=payment_request.pk)
+    if request.kind != DocumentKind.PAYMENT_REQUEST or request.status != DocumentStatus.PAID:
+        raise InvalidDocumentState(document=request.number)
+    existing = request.derived_documents.filter(kind=DocumentKind.TAX_INVOICE).first()
+    if existing is not None:
+        return existing
+    return issue_document(
+        kind=DocumentKind.TAX_INVOICE,
+        customer=request.customer,
+        contract=request.contract,
+        lines=_lines_of(request),
+        related_document=request,
+        issue_date=paid_on,
+        taxable_supply_date=paid_on,
+        due_date=paid_on,
+        status=DocumentStatus.PAID,
+        amount_paid=request.total_gross,
+        paid_on=paid_on,
+        actor=actor,
+        note=_("Settles payment request %(number)s.") % {"number": request.number},
+    )
+
+
+@transaction.atomic
+def issue_credit_note(
+    *, invoice: Document, reason: str, actor: Any = None, issue_date: date | None = None
+) -> Document:
+    """Dobropis for the whole of a tax invoice, at the invoice's own VAT rates."""
+    if not reason.strip():
+        raise ValidationFailed(_("A credit note needs a reason."))
+    invoice = Document.objects.select_for_update().get(pk=invoice.pk)
+    if invoice.kind != DocumentKind.TAX_INVOICE:
+        raise InvalidDocumentState(
+            _("Only a tax invoice can be corrected by a credit note."), document=invoice.number
+        )
+    if invoice.derived_documents.filter(kind=DocumentKind.CREDIT_NOTE).exists():
+        raise InvalidDocumentState(
+            _("This invoice already has a credit note."), document=invoice.number
+        )
+    issue_date = issue_date or business_today()
+    note = _("Corrects tax invoice %(number)s: %(reason)s") % {
+        "number": invoice.number,
+        "reason": reason,
+    }
+    return issue_document(
+        kind=DocumentKind.CREDIT_NOTE,
+        customer=invoice.customer,
+        contract=invoice.contract,
+        lines=_lines_of(invoice, sign=-1),
+        related_document=invoice,
+        issue_date=issue_date,
+        taxable_supply_date=issue_date,
+        due_date=issue_date,
+        vat_rates_on=invoice.taxable_supply_date,
+        note=note,
+        actor=actor,
+    )
+
+
+@transaction.atomic
+def cancel_payment_request(*, document: Document, actor: Any = None, reason: str = "") -> Document:
+    """Cancel an unpaid payment request (it is not a tax document, so no credit note)."""
+    request = Document.objects.select_for_update().get(pk=document.pk)
+    if request.kind != DocumentKind.PAYMENT_REQUEST:
+        raise InvalidDocumentState(
+            _("Only a payment request can be cancelled; correct an invoice with a credit note."),
+            document=request.number,
+        )
+    if request.status != DocumentStatus.OPEN or request.amount_paid != ZERO:
+        raise InvalidDocumentState(
+            _("Only an unpaid payment request can be cancelled."), document=request.number
+        )
+    before = snapshot(request)
+    request.status = DocumentStatus.CANCELLED
+    request.cancelled_at = timezone.now()
+    request.save(update_fields=["status", "cancelled_at"])
+    write_audit(
+        event="payment_request.cancelled",
+        subject=request,
+        actor=actor,
+        before=before,
+        after=snapshot(request),
+        note=reason,
+    )
+    return request
+
+
+def resend_document(*, document: Document, actor: Any = None) -> None:
+    from .delivery import schedule_delivery
+
+    with transaction.atomic():
+        write_audit(event="document.resend_requested", subject=document, actor=actor)
+        schedule_delivery(document, resend=True)
+
+
+@transaction.atomic
+def mark_printed(*, document: Document, actor: Any = None) -> Document:
+    document = Document.objects.select_for_update().get(pk=document.pk)
+    if not document.to_print:
+        return document
+    before = snapshot(document)
+    document.to_print = False
+    document.printed_at = timezone.now()
+    document.save(update_fields=["to_print", "printed_at"])
+    write_audit(
+        event="document.printed",
+        subject=document,
+        actor=actor,
+        before=before,
+        after=snapshot(document),
+    )
+    return document
+
+
+@transaction.atomic
+def fulfil_document(*, document: Document, paid_on: date) -> int:
+    """Run the fulfilment registry for each line of a paid document, once.
+
+    Returns the number of lines a handler took; a second call does nothing.
+    """
+    document = Document.objects.select_for_update().get(pk=document.pk)
+    if document.status != DocumentStatus.PAID:
+        raise InvalidDocumentState(
+            _("Only a paid document is fulfilled."), document=document.number
+        )
+    if document.fulfilled_at is not None:
+        return 0
+    handled = 0
+    for line in document.lines.select_related("product"):
+        if fulfilment.fulfil(line=line, document=document, paid_on=paid_on):
+            handled += 1
+    document.fulfilled_at = timezone.now()
+    document.save(update_fields=["fulfilled_at"])
+    write_audit(
+        event="document.fulfilled",
+        subject=document,
+        actor_label="fulfilment",
+        after={"lines_handled": handled},
+    )
+    return handled
+
+
+def renewal_period(subscription: Subscription) -> tuple[date, date]:
+    start = subscription.valid_until + timedelta(days=1)
+    end = subscription.valid_until + relativedelta(months=subscription.billing_period_months)
+    return start, end
+
+
+def issue_renewal_requests(*, today: date | None = None, days_ahead: int | None = None) -> dict:
+    """Daily job: a renewal payment request `days_ahead` days before valid_until.
+
+    Due subscriptions are taken in bounded batches with skip_locked, each in its own
+    transaction; `renewal_requested_for` makes a second run (or a concurrent one)
+    issue nothing twice.
+    """
+    today = today or business_today()
+    days_ahead = settings.BILLING["RENEWAL_DAYS_AHEAD"] if days_ahead is None else days_ahead
+    horizon = today + timedelta(days=days_ahead)
+    batch = settings.BILLING["JOB_BATCH_SIZE"]
+    failed: set[int] = set()
+    with job_run("issue_renewal_requests") as counts:
+        while True:
+            issued_in_batch = 0
+            with transaction.atomic():
+                due = list(
+                    Subscription.objects.select_for_update(skip_locked=True, of=("self",))
+                    .select_related("contract__customer", "product")
+                    .filter(
+                        status=Subscription.Status.ACTIVE,
+                        valid_until__isnull=False,
+                        valid_until__lte=horizon,
+                        contract__status=Contract.Status.ACTIVE,
+                    )
+                    .exclude(renewal_requested_for=F("valid_until"))
+                    .exclude(pk__in=failed)
+                    .order_by("pk")[:batch]
+                )
+                for subscription in due:
+                    try:
+                        with transaction.atomic():
+                            _issue_renewal(subscription)
+                        issued_in_batch += 1
+                    except Exception as exc:  # one bad subscription must not stop the job
+                        logger.exception("renewal of subscription %s failed", subscription.pk)
+                        counts.error(f"subscription {subscription.pk}", str(exc))
+                        failed.add(subscription.pk)
+                counts["issued"] += issued_in_batch
+            if len(due) < batch:
+                break
+    return dict(counts)
+
+
+def _issue_renewal(subscription: Subscription) -> Document:
+    customer = subscription.contract.customer
+    start, end = renewal_period(subscription)
+    spec = LineSpec.for_product(
+        subscription.product,
+        currency=customer.currency,
+        language=customer.language,
+        label=f"{subscription.label} ({start:%d.%m.%Y}–{end:%d.%m.%Y})",
+        subscription=subscription,
+        period_from=start,
+        period_to=end,
+    )
+    document = issue_payment_request(
+        customer=customer,
+        contract=subscription.contract,
+        lines=[spec],
+        due_date=max(subscription.valid_until, business_today()),
+    )
+    Subscription.objects.filter(pk=subscription.pk).update(
+        renewal_requested_for=subscription.valid_until
+    )
+    return document
+
