@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.functions import Round
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from schwifty import IBAN
@@ -356,7 +357,9 @@ class Document(models.Model):
                 name="document_vs_numeric_max_10",
             ),
             models.CheckConstraint(
-                condition=models.Q(total_gross=models.F("total_net") + models.F("total_vat")),
+                condition=models.Q(
+                    total_gross=Round(models.F("total_net") + models.F("total_vat"), 2)
+                ),
                 name="document_gross_is_net_plus_vat",
             ),
         ]

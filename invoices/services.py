@@ -62,6 +62,7 @@ class LineSpec:
     period_to: date | None = None
     applicant_email: str = ""
     unit: str = "ks"
+    vat_rate: Decimal | None = None  # fixed rate of a correction; else from the VAT table
 
     @classmethod
     def for_product(
@@ -138,7 +139,7 @@ def issue_document(
     amount_paid: Decimal = ZERO,
     paid_on: date | None = None,
     order: Any = None,
-    vat_rates_on: date | None = None,
+    vat_regime: str | None = None,
 ) -> Document:
     """Issue one document: number, VAT per rate, snapshots; deliver after commit."""
     if not lines:
@@ -151,17 +152,22 @@ def issue_document(
     due_date = due_date or issue_date + timedelta(days=settings.BILLING["PAYMENT_DUE_DAYS"])
     if due_date < issue_date:
         raise ValidationFailed(_("The due date cannot precede the issue date."))
-    rates_on = vat_rates_on or taxable_supply_date or issue_date
-    regime = vat.regime_for(
+    rates_on = taxable_supply_date or issue_date
+    regime = vat_regime or vat.regime_for(
         seller_country=settings.BILLING["SELLER"]["country"],
         customer_country=customer.country,
         vat_payer=customer.vat_payer,
     )
     priced = []
     for spec in lines:
-        rate = vat.line_rate(
-            regime=regime, customer_country=customer.country, category=spec.vat_category, on=rates_on
-        )
+        rate = spec.vat_rate
+        if rate is None:
+            rate = vat.line_rate(
+                regime=regime,
+                customer_country=customer.country,
+                category=spec.vat_category,
+                on=rates_on,
+            )
         priced.append((spec, rate, line_net(spec.quantity, spec.unit_price)))
     totals = compute_totals((net, rate) for _spec, rate, net in priced)
     bank_account = bank_account_for(customer.currency) if kind != DocumentKind.CREDIT_NOTE else (
@@ -241,7 +247,8 @@ def _lines_of(document: Document, *, sign: int = 1) -> list[LineSpec]:
             unit_price=line.unit_price,
             quantity=line.quantity * sign,
             product=line.product,
-            vat_category=_category_of(line),
+            vat_category=line.product.vat_category if line.product else VatCategory.STANDARD,
+            vat_rate=line.vat_rate,
             subscription=line.subscription,
             period_from=line.period_from,
             period_to=line.period_to,
@@ -250,10 +257,6 @@ def _lines_of(document: Document, *, sign: int = 1) -> list[LineSpec]:
         )
         for line in document.lines.select_related("product")
     ]
-
-
-def _category_of(line: DocumentLine) -> str:
-    return line.product.vat_category if line.product else VatCategory.STANDARD
 
 
 @transaction.atomic
@@ -317,7 +320,7 @@ def issue_credit_note(
         issue_date=issue_date,
         taxable_supply_date=issue_date,
         due_date=issue_date,
-        vat_rates_on=invoice.taxable_supply_date,
+        vat_regime=invoice.vat_regime,
         note=note,
         actor=actor,
     )

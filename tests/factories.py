@@ -78,6 +78,7 @@ class ProductFactory(DjangoModelFactory):
     class Meta:
         model = Product
         django_get_or_create = ("code",)
+        skip_postgeneration_save = True
 
     code = factory.Sequence(lambda n: f"product-{n}")
     kind = "hosting"

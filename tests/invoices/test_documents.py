@@ -1,0 +1,184 @@
+"""Issuing, immutability, credit notes, cancelling, snapshots and delivery."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from django.db import IntegrityError, transaction
+
+from accounts.models import AuditLog
+from billing_portal.errors import ImmutableDocument, InvalidDocumentState, ValidationFailed
+from invoices.models import CreditNote, Document, DocumentLine, DocumentStatus, PaymentRequest
+from invoices.services import (
+    cancel_payment_request,
+    issue_credit_note,
+    issue_payment_request,
+    issue_tax_invoice,
+    mark_printed,
+)
+from tests.factories import ContractFactory, CustomerFactory, PersonCustomerFactory
+from tests.invoices.helpers import line
+
+
+@pytest.mark.django_db
+def test_issued_document_snapshots_both_parties_and_our_bank_account(bank_accounts):
+    customer = CustomerFactory(name="Alfa s.r.o.")
+    contract = ContractFactory(customer=customer, number="F2112000371")
+    document = issue_payment_request(
+        customer=customer, contract=contract, lines=[line("500")], issue_date=date(2026, 4, 1)
+    )
+    customer.name = "Beta s.r.o."
+    customer.save()
+    document.refresh_from_db()
+    assert document.buyer["name"] == "Alfa s.r.o."
+    assert document.buyer["contract_number"] == "F2112000371"
+    assert document.seller["bank_account"]["iban"] == "CZ6508000000192000145399"
+    assert document.seller["dic"]
+    assert document.due_date == date(2026, 4, 15)
+    assert document.taxable_supply_date is None  # a payment request is not a tax document
+    assert AuditLog.objects.filter(event="payment_request.issued", subject_id=str(document.pk))
+
+
+@pytest.mark.django_db
+def test_issued_document_cannot_be_edited_or_deleted(bank_accounts):
+    document = issue_tax_invoice(customer=CustomerFactory(), lines=[line("100")])
+    document.total_gross = Decimal("1.00")
+    with pytest.raises(ImmutableDocument):
+        document.save()
+    with pytest.raises(ImmutableDocument):
+        document.save(update_fields=["total_gross", "status"])
+    with pytest.raises(ImmutableDocument):
+        Document.objects.filter(pk=document.pk).update(total_net=Decimal("0"))
+    with pytest.raises(ImmutableDocument):
+        document.delete()
+    with pytest.raises(ImmutableDocument):
+        Document.objects.filter(pk=document.pk).delete()
+    first_line = document.lines.get()
+    first_line.unit_price = Decimal("1")
+    with pytest.raises(ImmutableDocument):
+        first_line.save()
+    with pytest.raises(ImmutableDocument):
+        DocumentLine.objects.filter(document=document).update(unit_price=Decimal("1"))
+    with pytest.raises(ImmutableDocument):
+        first_line.delete()
+    stored = Document.objects.get(pk=document.pk)
+    assert stored.total_gross == Decimal("121.00")
+    assert stored.lines.get().unit_price == Decimal("100.00")
+
+
+@pytest.mark.django_db
+def test_only_state_fields_change_after_issue(bank_accounts):
+    document = issue_payment_request(customer=CustomerFactory(), lines=[line("100")])
+    Document.objects.filter(pk=document.pk).update(
+        amount_paid=Decimal("50.00"), status=DocumentStatus.PARTLY_PAID
+    )
+    document.refresh_from_db()
+    assert document.amount_due == Decimal("71.00")
+
+
+@pytest.mark.django_db
+def test_variable_symbol_is_unique_among_open_documents(bank_accounts):
+    document = issue_payment_request(customer=CustomerFactory(), lines=[line("100")])
+    duplicate = Document.objects.values().get(pk=document.pk)
+    duplicate.update(id=None, number="ZF2099000001", year=2099, sequence=1)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Document.objects.create(**duplicate)
+
+
+@pytest.mark.django_db
+def test_credit_note_reverses_the_invoice_at_its_own_rates(bank_accounts):
+    customer = CustomerFactory()
+    invoice = issue_tax_invoice(
+        customer=customer,
+        lines=[line("100.00", category="reduced"), line("10.00", qty="3")],
+        issue_date=date(2023, 12, 20),
+    )
+    note = issue_credit_note(invoice=invoice, reason="Duplicitní fakturace")
+    assert isinstance(CreditNote.objects.get(pk=note.pk), CreditNote)
+    assert note.number.startswith("DB")
+    assert note.related_document == invoice
+    assert (note.total_net, note.total_vat, note.total_gross) == (
+        -invoice.total_net,
+        -invoice.total_vat,
+        -invoice.total_gross,
+    )
+    assert sorted(note.vat_lines.values_list("rate", flat=True)) == [Decimal("15"), Decimal("21")]
+    with pytest.raises(InvalidDocumentState):
+        issue_credit_note(invoice=invoice, reason="again")
+    with pytest.raises(ValidationFailed):
+        issue_credit_note(invoice=note, reason=" ")
+
+
+@pytest.mark.django_db
+def test_a_payment_request_is_cancelled_not_credited(bank_accounts):
+    request = issue_payment_request(customer=CustomerFactory(), lines=[line("100")])
+    with pytest.raises(InvalidDocumentState):
+        issue_credit_note(invoice=request, reason="wrong")
+    cancel_payment_request(document=request, reason="Zákazník zrušil objednávku")
+    request.refresh_from_db()
+    assert request.status == DocumentStatus.CANCELLED
+    assert AuditLog.objects.filter(event="payment_request.cancelled").count() == 1
+    with pytest.raises(InvalidDocumentState):
+        cancel_payment_request(document=request)
+
+
+@pytest.mark.django_db
+def test_a_partly_paid_request_cannot_be_cancelled(bank_accounts):
+    request = issue_payment_request(customer=CustomerFactory(), lines=[line("100")])
+    PaymentRequest.objects.filter(pk=request.pk).update(
+        amount_paid=Decimal("10"), status=DocumentStatus.PARTLY_PAID
+    )
+    with pytest.raises(InvalidDocumentState):
+        cancel_payment_request(document=request)
+    request.refresh_from_db()
+    assert request.status == DocumentStatus.PARTLY_PAID
+
+
+@pytest.mark.django_db
+def test_document_without_lines_or_with_foreign_contract_is_refused(bank_accounts):
+    customer = CustomerFactory()
+    with pytest.raises(ValidationFailed):
+        issue_tax_invoice(customer=customer, lines=[])
+    with pytest.raises(ValidationFailed):
+        issue_tax_invoice(customer=customer, contract=ContractFactory(), lines=[line("1")])
+    assert Document.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_email_goes_after_commit_with_the_pdf(bank_accounts, django_capture_on_commit_callbacks):
+    customer = PersonCustomerFactory(email="jana@example.cz", language="cs")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        document = issue_payment_request(customer=customer, lines=[line("100")])
+    assert mail.outbox == []  # nothing leaves before the commit
+    assert len(callbacks) == 1
+    from invoices.delivery import send_document_email
+
+    assert send_document_email(document_id=document.pk) is True
+    assert send_document_email(document_id=document.pk) is False  # once
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == ["jana@example.cz"]
+    assert document.number in message.subject
+    assert message.attachments[0][0] == f"{document.number}.pdf"
+    assert message.attachments[0][1][:5] == b"%PDF-"
+    document.refresh_from_db()
+    assert document.sent_at is not None
+
+
+@pytest.mark.django_db
+def test_post_delivery_puts_the_document_on_the_print_list(
+    bank_accounts, django_capture_on_commit_callbacks
+):
+    customer = CustomerFactory(invoice_delivery="post")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        document = issue_tax_invoice(customer=customer, lines=[line("100")])
+    assert callbacks == []
+    document.refresh_from_db()
+    assert document.to_print is True
+    mark_printed(document=document)
+    document.refresh_from_db()
+    assert (document.to_print, document.printed_at is not None) == (False, True)
+    assert AuditLog.objects.filter(event="document.printed").count() == 1
