@@ -182,3 +182,27 @@ def test_post_delivery_puts_the_document_on_the_print_list(
     document.refresh_from_db()
     assert (document.to_print, document.printed_at is not None) == (False, True)
     assert AuditLog.objects.filter(event="document.printed").count() == 1
+
+
+@pytest.mark.skipif(
+    __import__("django.db").db.connection.vendor != "postgresql",
+    reason="the database trigger exists on PostgreSQL only",
+)
+@pytest.mark.django_db
+def test_the_database_refuses_raw_sql_changes_to_an_issued_document(bank_accounts):
+    from django.db import connection
+
+    document = issue_tax_invoice(customer=CustomerFactory(), lines=[line("100")])
+    statements = [
+        ("UPDATE invoices_document SET total_gross = 1 WHERE id = %s", [document.pk]),
+        ("DELETE FROM invoices_document WHERE id = %s", [document.pk]),
+        ("UPDATE invoices_documentline SET unit_price = 1 WHERE document_id = %s", [document.pk]),
+        ("DELETE FROM invoices_documentvatline WHERE document_id = %s", [document.pk]),
+    ]
+    for sql, params in statements:
+        with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql, params)
+    with connection.cursor() as cursor:  # state columns may change
+        cursor.execute("UPDATE invoices_document SET to_print = true WHERE id = %s", [document.pk])
+    document.refresh_from_db()
+    assert (document.total_gross, document.to_print) == (Decimal("121.00"), True)
