@@ -13,7 +13,6 @@ from dateutil.relativedelta import relativedelta
 from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
-from django.forms.models import model_to_dict
 from django.utils import timezone
 
 from billing_portal.kinds import SUBSCRIPTION_KINDS
@@ -31,8 +30,10 @@ def snapshot(instance: models.Model | None) -> dict[str, Any] | None:
     """JSON-safe dict of a model's concrete fields, for the audit log's before/after."""
     if instance is None:
         return None
-    data = model_to_dict(instance, fields=[f.name for f in instance._meta.concrete_fields])
-    return {key: _jsonable(value) for key, value in data.items()}
+    return {
+        field.attname: _jsonable(getattr(instance, field.attname))
+        for field in instance._meta.concrete_fields
+    }
 
 
 def _jsonable(value: Any) -> Any:

@@ -241,8 +241,12 @@ class DocumentQuerySet(models.QuerySet):
     def open(self):
         return self.filter(status__in=OPEN_STATUSES)
 
+    def receivable(self):
+        """Open documents the customer owes (an open credit note is a refund we owe)."""
+        return self.open().exclude(kind=DocumentKind.CREDIT_NOTE)
+
     def overdue(self, today):
-        return self.open().filter(due_date__lt=today)
+        return self.receivable().filter(due_date__lt=today)
 
 
 class DocumentManager(models.Manager.from_queryset(DocumentQuerySet)):

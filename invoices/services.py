@@ -311,7 +311,10 @@ def issue_credit_note(
         "number": invoice.number,
         "reason": reason,
     }
-    return issue_document(
+    # An unpaid invoice is settled by its credit note; a paid one leaves a refund
+    # we owe, so the credit note stays open until the money goes back or to credit.
+    unpaid = invoice.status == DocumentStatus.OPEN and invoice.amount_paid == ZERO
+    credit_note = issue_document(
         kind=DocumentKind.CREDIT_NOTE,
         customer=invoice.customer,
         contract=invoice.contract,
@@ -323,7 +326,23 @@ def issue_credit_note(
         vat_regime=invoice.vat_regime,
         note=note,
         actor=actor,
+        status=DocumentStatus.PAID if unpaid else DocumentStatus.OPEN,
+        paid_on=issue_date if unpaid else None,
     )
+    if unpaid:
+        before = snapshot(invoice)
+        invoice.status = DocumentStatus.CANCELLED
+        invoice.cancelled_at = timezone.now()
+        invoice.save(update_fields=["status", "cancelled_at"])
+        write_audit(
+            event="tax_invoice.credited",
+            subject=invoice,
+            actor=actor,
+            before=before,
+            after=snapshot(invoice),
+            note=credit_note.number,
+        )
+    return credit_note
 
 
 @transaction.atomic
@@ -354,12 +373,18 @@ def cancel_payment_request(*, document: Document, actor: Any = None, reason: str
     return request
 
 
+@transaction.atomic
 def resend_document(*, document: Document, actor: Any = None) -> None:
+    """Another copy by the customer's channel (e-mail again, or back to the print list)."""
     from .delivery import schedule_delivery
 
-    with transaction.atomic():
-        write_audit(event="document.resend_requested", subject=document, actor=actor)
-        schedule_delivery(document, resend=True)
+    document = Document.objects.select_for_update().select_related("customer").get(pk=document.pk)
+    if document.status == DocumentStatus.CANCELLED:
+        raise InvalidDocumentState(
+            _("A cancelled document is not sent again."), document=document.number
+        )
+    write_audit(event="document.resend_requested", subject=document, actor=actor)
+    schedule_delivery(document, resend=True)
 
 
 @transaction.atomic

@@ -206,3 +206,40 @@ def test_the_database_refuses_raw_sql_changes_to_an_issued_document(bank_account
         cursor.execute("UPDATE invoices_document SET to_print = true WHERE id = %s", [document.pk])
     document.refresh_from_db()
     assert (document.total_gross, document.to_print) == (Decimal("121.00"), True)
+
+
+@pytest.mark.django_db
+def test_credit_note_of_an_unpaid_invoice_settles_it(bank_accounts):
+    from datetime import timedelta
+
+    invoice = issue_tax_invoice(
+        customer=CustomerFactory(), lines=[line("100")], issue_date=date(2026, 1, 5)
+    )
+    note = issue_credit_note(invoice=invoice, reason="Chybná fakturace", issue_date=date(2026, 1, 6))
+    invoice.refresh_from_db()
+    assert invoice.status == DocumentStatus.CANCELLED
+    assert note.status == DocumentStatus.PAID
+    later = date(2026, 1, 6) + timedelta(days=400)
+    assert list(Document.objects.overdue(later)) == []
+
+
+@pytest.mark.django_db
+def test_credit_note_of_a_paid_invoice_is_a_refund_we_owe(bank_accounts):
+    invoice = issue_tax_invoice(customer=CustomerFactory(), lines=[line("100")])
+    Document.objects.filter(pk=invoice.pk).update(
+        amount_paid=invoice.total_gross, status=DocumentStatus.PAID
+    )
+    note = issue_credit_note(invoice=invoice, reason="Reklamace")
+    invoice.refresh_from_db()
+    assert (invoice.status, note.status) == (DocumentStatus.PAID, DocumentStatus.OPEN)
+    assert note not in Document.objects.receivable()
+
+
+@pytest.mark.django_db
+def test_a_cancelled_request_is_not_resent(bank_accounts):
+    from invoices.services import resend_document
+
+    request = issue_payment_request(customer=CustomerFactory(), lines=[line("100")])
+    cancel_payment_request(document=request)
+    with pytest.raises(InvalidDocumentState):
+        resend_document(document=request)
