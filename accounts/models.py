@@ -94,9 +94,14 @@ class Customer(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    @property
-    def is_eu(self) -> bool:
-        return self.country in EU_COUNTRIES
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            stored = type(self).objects.filter(pk=self.pk).values_list("currency", flat=True)
+            if stored and stored[0] != self.currency:
+                raise CurrencyLocked(customer=self.pk)
+        self.ico = validators.compact_ico(self.country, self.ico)
+        self.dic = validators.compact_dic(self.country, self.dic)
+        super().save(*args, **kwargs)
 
     def clean(self) -> None:
         errors = validators.customer_identity_errors(
@@ -115,14 +120,9 @@ class Customer(models.Model):
         if errors:
             raise ValidationError(errors)
 
-    def save(self, *args, **kwargs) -> None:
-        if self.pk is not None:
-            stored = type(self).objects.filter(pk=self.pk).values_list("currency", flat=True)
-            if stored and stored[0] != self.currency:
-                raise CurrencyLocked(customer=self.pk)
-        self.ico = validators.compact_ico(self.country, self.ico)
-        self.dic = validators.compact_dic(self.country, self.dic)
-        super().save(*args, **kwargs)
+    @property
+    def is_eu(self) -> bool:
+        return self.country in EU_COUNTRIES
 
 
 class Contract(models.Model):

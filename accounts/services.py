@@ -104,7 +104,7 @@ def job_run(job_name: str) -> Iterator[JobCounts]:
 def _finish(run: JobRun, counts: JobCounts, status: str) -> None:
     run.finished_at = timezone.now()
     run.status = status
-    run.counts = {key: value for key, value in counts.items()}
+    run.counts = dict(counts)
     run.errors = counts.errors
     run.save(update_fields=["finished_at", "status", "counts", "errors"])
 

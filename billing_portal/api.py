@@ -15,9 +15,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, BillingError):
         return Response(exc.as_dict(), status=exc.http_status)
     response = drf_exception_handler(exc, context)
-    if response is not None and not (
-        isinstance(response.data, dict) and "code" in response.data
-    ):
+    if response is not None and not (isinstance(response.data, dict) and "code" in response.data):
         detail = response.data
         code = getattr(exc, "default_code", "error")
         message = detail.get("detail", detail) if isinstance(detail, dict) else detail

@@ -1,4 +1,13 @@
 """Customer portal URLs (login with contract number + e-mail + password)."""
 
+from django.urls import path
+
+from billing_portal import portal_views
+
 app_name = "portal"
-urlpatterns: list = []
+urlpatterns: list = [
+    path("", portal_views.documents_view, name="documents"),
+    path("login/", portal_views.login_view, name="login"),
+    path("logout/", portal_views.logout_view, name="logout"),
+    path("documents/<slug:number>/pdf/", portal_views.document_pdf_view, name="document_pdf"),
+]

@@ -94,8 +94,17 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
 
-# Celery: no REDIS_URL means tasks run in-process (developer default, `make run`).
+# The cache keeps portal login throttling; shared between workers through Redis.
 REDIS_URL = env.str("REDIS_URL", default="")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
+# Celery: no REDIS_URL means tasks run in-process (developer default, `make run`).
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = None
@@ -122,11 +131,10 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
-    ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Partners get their own credentials with the partner API; until then only staff
+    # sessions reach it, so a portal password never opens the API.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
     "EXCEPTION_HANDLER": "billing_portal.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
@@ -134,6 +142,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Partner API: customers' orders, invoices, payments, credit and timestamps.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
 }
 
 # Production hardening: on whenever DEBUG is off (`check --deploy` is clean then).
@@ -153,6 +162,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # WeasyPrint and fontTools log every rendering step at INFO.
+    "loggers": {
+        name: {"level": "WARNING"} for name in ("weasyprint", "fontTools", "fontTools.subset")
+    },
 }
 
 # --- Business settings (defaults of domain.md; each one can be overridden) ---
@@ -166,13 +179,14 @@ BILLING = {
         "country": env.str("SELLER_COUNTRY", default="CZ"),
         "ico": env.str("SELLER_ICO", default="25596641"),
         "dic": env.str("SELLER_DIC", default="CZ25596641"),
-        "register": env.str(
-            "SELLER_REGISTER", default="C 12345 vedená u Městského soudu v Praze"
-        ),
+        "register": env.str("SELLER_REGISTER", default="C 12345 vedená u Městského soudu v Praze"),
         "email": env.str("SELLER_EMAIL", default="billing@example.com"),
         "web": env.str("SELLER_WEB", default="https://www.example.com"),
     },
     "PAYMENT_DUE_DAYS": env.int("PAYMENT_DUE_DAYS", default=14),
     "RENEWAL_DAYS_AHEAD": env.int("RENEWAL_DAYS_AHEAD", default=30),
     "JOB_BATCH_SIZE": env.int("JOB_BATCH_SIZE", default=500),
+    "PORTAL_LOGIN_MAX_FAILURES": env.int("PORTAL_LOGIN_MAX_FAILURES", default=5),
+    "PORTAL_LOGIN_WINDOW_SECONDS": env.int("PORTAL_LOGIN_WINDOW_SECONDS", default=15 * 60),
+    "PORTAL_PASSWORD_MIN_LENGTH": env.int("PORTAL_PASSWORD_MIN_LENGTH", default=10),
 }

@@ -141,8 +141,8 @@ class BankAccount(models.Model):
         iban = IBAN(self.iban)
         if iban.country_code not in ("CZ", "SK"):
             return ""
-        account = iban.account_code
-        prefix, number = account[:6].lstrip("0"), account[6:].lstrip("0")
+        # CZkk BBBB PPPPPP AAAAAAAAAA: schwifty calls the 6-digit prefix the branch code
+        prefix, number = iban.branch_code.lstrip("0"), iban.account_code.lstrip("0")
         return f"{prefix + '-' if prefix else ''}{number}/{iban.bank_code}"
 
 
@@ -305,8 +305,9 @@ class Document(models.Model):
         blank=True,
         related_name="derived_documents",
         verbose_name=_("related document"),
-        help_text=_("The payment request a tax invoice settles, or the invoice a credit note "
-                    "corrects."),
+        help_text=_(
+            "The payment request a tax invoice settles, or the invoice a credit note corrects."
+        ),
     )
     bank_account = models.ForeignKey(
         BankAccount, on_delete=models.PROTECT, related_name="documents", null=True, blank=True
@@ -375,14 +376,6 @@ class Document(models.Model):
     def __str__(self) -> str:
         return self.number
 
-    @property
-    def amount_due(self) -> Decimal:
-        return max(self.total_gross - self.amount_paid, ZERO)
-
-    @property
-    def is_payable(self) -> bool:
-        return self.kind != DocumentKind.CREDIT_NOTE and self.status in OPEN_STATUSES
-
     def save(self, *args, **kwargs) -> None:
         if self.pk is not None and not self._state.adding:
             update_fields = kwargs.get("update_fields")
@@ -392,6 +385,14 @@ class Document(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ImmutableDocument(document=self.number)
+
+    @property
+    def amount_due(self) -> Decimal:
+        return max(self.total_gross - self.amount_paid, ZERO)
+
+    @property
+    def is_payable(self) -> bool:
+        return self.kind != DocumentKind.CREDIT_NOTE and self.status in OPEN_STATUSES
 
 
 class PaymentRequest(Document):

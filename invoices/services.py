@@ -13,8 +13,9 @@ from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import Contract, Customer, Subscription
 from accounts.services import job_run, snapshot, write_audit
@@ -81,6 +82,12 @@ class LineSpec:
             vat_category=product.vat_category,
             **extra,
         )
+
+
+def _in(language: str, message: str, **params: Any) -> str:
+    """A note printed on a document: in the document's language, not the request's."""
+    with translation.override(language):
+        return _(message) % params
 
 
 def seller_snapshot(bank_account: BankAccount | None) -> dict[str, Any]:
@@ -170,8 +177,10 @@ def issue_document(
             )
         priced.append((spec, rate, line_net(spec.quantity, spec.unit_price)))
     totals = compute_totals((net, rate) for _spec, rate, net in priced)
-    bank_account = bank_account_for(customer.currency) if kind != DocumentKind.CREDIT_NOTE else (
-        related_document.bank_account if related_document else None
+    bank_account = (
+        bank_account_for(customer.currency)
+        if kind != DocumentKind.CREDIT_NOTE
+        else (related_document.bank_account if related_document else None)
     )
     number = take_next_number(kind=kind, year=issue_date.year)
     document = Document.objects.create(
@@ -233,7 +242,9 @@ def issue_document(
 
 
 def issue_payment_request(*, customer: Customer, lines: list[LineSpec], **kwargs: Any) -> Document:
-    return issue_document(kind=DocumentKind.PAYMENT_REQUEST, customer=customer, lines=lines, **kwargs)
+    return issue_document(
+        kind=DocumentKind.PAYMENT_REQUEST, customer=customer, lines=lines, **kwargs
+    )
 
 
 def issue_tax_invoice(*, customer: Customer, lines: list[LineSpec], **kwargs: Any) -> Document:
@@ -286,7 +297,11 @@ def issue_tax_invoice_for_paid_request(
         amount_paid=request.total_gross,
         paid_on=paid_on,
         actor=actor,
-        note=_("Settles payment request %(number)s.") % {"number": request.number},
+        note=_in(
+            request.language,
+            gettext_noop("Settles payment request %(number)s."),
+            number=request.number,
+        ),
     )
 
 
@@ -307,10 +322,12 @@ def issue_credit_note(
             _("This invoice already has a credit note."), document=invoice.number
         )
     issue_date = issue_date or business_today()
-    note = _("Corrects tax invoice %(number)s: %(reason)s") % {
-        "number": invoice.number,
-        "reason": reason,
-    }
+    note = _in(
+        invoice.language,
+        gettext_noop("Corrects tax invoice %(number)s: %(reason)s"),
+        number=invoice.number,
+        reason=reason,
+    )
     # An unpaid invoice is settled by its credit note; a paid one leaves a refund
     # we owe, so the credit note stays open until the money goes back or to credit.
     unpaid = invoice.status == DocumentStatus.OPEN and invoice.amount_paid == ZERO
@@ -506,4 +523,3 @@ def _issue_renewal(subscription: Subscription) -> Document:
         renewal_requested_for=subscription.valid_until
     )
     return document
-

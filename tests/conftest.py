@@ -24,9 +24,7 @@ def corpus() -> Path:
 def bank_accounts(db):
     return {
         "CZK": BankAccountFactory(),
-        "EUR": BankAccountFactory(
-            name="Účet EUR", iban="SK3112000000198742637541", currency="EUR"
-        ),
+        "EUR": BankAccountFactory(name="Účet EUR", iban="SK3112000000198742637541", currency="EUR"),
         "GBP": BankAccountFactory(
             name="GBP account", iban="GB33BUKB20201555555555", currency="GBP"
         ),
@@ -36,3 +34,13 @@ def bank_accounts(db):
 @pytest.fixture(autouse=True)
 def _locmem_email(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Login throttling lives in the cache (Redis under `make test`): start clean."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -13,7 +13,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG", "SECURE_SSL_REDIRECT")}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("SECRET_KEY", "DEBUG", "SECURE_SSL_REDIRECT")
+    }
     clean.pop("DJANGO_SETTINGS_MODULE", None)
     return subprocess.run(  # noqa: S603
         [sys.executable, "manage.py", *args],

@@ -8,7 +8,9 @@ from decimal import Decimal
 from invoices.services import LineSpec
 
 
-def line(price: str, *, qty: str = "1", category: str = "standard", text: str = "Služba") -> LineSpec:
+def line(
+    price: str, *, qty: str = "1", category: str = "standard", text: str = "Služba"
+) -> LineSpec:
     return LineSpec(
         description=text,
         unit_price=Decimal(price),

@@ -215,7 +215,9 @@ def test_credit_note_of_an_unpaid_invoice_settles_it(bank_accounts):
     invoice = issue_tax_invoice(
         customer=CustomerFactory(), lines=[line("100")], issue_date=date(2026, 1, 5)
     )
-    note = issue_credit_note(invoice=invoice, reason="Chybná fakturace", issue_date=date(2026, 1, 6))
+    note = issue_credit_note(
+        invoice=invoice, reason="Chybná fakturace", issue_date=date(2026, 1, 6)
+    )
     invoice.refresh_from_db()
     assert invoice.status == DocumentStatus.CANCELLED
     assert note.status == DocumentStatus.PAID

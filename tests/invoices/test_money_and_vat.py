@@ -96,9 +96,9 @@ def test_two_rates_give_two_recapitulation_rows():
     ],
 )
 def test_regime(seller, customer, vat_payer, expected):
-    assert vat.regime_for(seller_country=seller, customer_country=customer, vat_payer=vat_payer) == (
-        expected
-    )
+    assert vat.regime_for(
+        seller_country=seller, customer_country=customer, vat_payer=vat_payer
+    ) == (expected)
 
 
 @pytest.mark.django_db
@@ -155,7 +155,9 @@ def test_slovak_vat_payer_is_reverse_charged(bank_accounts):
 @pytest.mark.django_db
 def test_slovak_consumer_rate_change_2025(bank_accounts):
     customer = SlovakCustomerFactory(kind="person", ico="", dic="", vat_payer=False)
-    old = issue_tax_invoice(customer=customer, lines=[line("100.00")], issue_date=date(2024, 12, 31))
+    old = issue_tax_invoice(
+        customer=customer, lines=[line("100.00")], issue_date=date(2024, 12, 31)
+    )
     new = issue_tax_invoice(customer=customer, lines=[line("100.00")], issue_date=date(2025, 1, 1))
     assert (old.total_gross, new.total_gross) == (Decimal("120.00"), Decimal("123.00"))
 

@@ -173,7 +173,9 @@ def test_registry_calls_the_handler_of_each_line_kind(bank_accounts):
                 LineSpec(description="bez produktu", unit_price=Decimal("5")),
             ],
         )
-        handled = fulfil_document(document=_paid(request, date(2026, 3, 1)), paid_on=date(2026, 3, 1))
+        handled = fulfil_document(
+            document=_paid(request, date(2026, 3, 1)), paid_on=date(2026, 3, 1)
+        )
     finally:
         fulfilment.unregister("voucher")
     assert handled == 1

@@ -1,0 +1,155 @@
+"""The customer portal: login (contract number + e-mail + password), the contract's
+documents with their PDFs, logout.
+
+A portal session belongs to one authorized person and so to one contract; every
+page reads that contract from the person (never from the URL), so a document of
+another contract is simply not found (404). A person deactivated while logged in
+loses access at the next request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.contrib.auth.views import redirect_to_login
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.models import AuthorizedPerson
+from accounts.portal import (
+    LOGIN_FAILED_MESSAGE,
+    PortalLoginThrottled,
+    authenticate_portal_user,
+    portal_person_of,
+)
+from invoices.models import Document
+
+# Portal users log in through `authenticate_portal_user`; the session is then kept
+# by Django's ModelBackend (it is in the default AUTHENTICATION_BACKENDS).
+SESSION_BACKEND = "django.contrib.auth.backends.ModelBackend"
+DOCUMENTS_PER_PAGE = 50
+
+
+class PortalLoginForm(forms.Form):
+    contract_number = forms.CharField(label=_("Contract number"), max_length=20)
+    email = forms.EmailField(label=_("E-mail of the authorized person"))
+    password = forms.CharField(label=_("Password"), strip=False, widget=forms.PasswordInput)
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The address the request came from. Behind a reverse proxy, REMOTE_ADDR must be
+    set to the real client address by the server (a forwarded header that anybody
+    can send is deliberately not trusted here)."""
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def portal_login_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Let through a logged-in, active authorized person; put it on `request.portal_person`."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        person = portal_person_of(request.user)
+        if person is None:
+            if AuthorizedPerson.objects.filter(
+                user_id=getattr(request.user, "pk", None), active=False
+            ).exists():
+                logout(request)  # deactivated while logged in
+            return redirect_to_login(request.get_full_path(), reverse("portal:login"))
+        request.portal_person = person
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _safe_next(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse("portal:documents")
+
+
+@sensitive_post_parameters("password")
+@csrf_protect
+@never_cache
+@require_http_methods(["GET", "POST"])
+def login_view(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET" and portal_person_of(request.user) is not None:
+        return redirect("portal:documents")
+    form = PortalLoginForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = authenticate_portal_user(
+                contract_number=form.cleaned_data["contract_number"],
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password"],
+                client_ip=client_ip(request),
+            )
+        except PortalLoginThrottled as exc:
+            form.add_error(None, exc.message)
+            status = 429
+        else:
+            if user is not None:
+                login(request, user, backend=SESSION_BACKEND)
+                return redirect(_safe_next(request))
+            form.add_error(None, LOGIN_FAILED_MESSAGE)
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    return render(request, "portal/login.html", {"form": form, "next": next_url}, status=status)
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    messages.info(request, _("You have been logged out."))
+    return redirect("portal:login")
+
+
+@never_cache
+@require_GET
+@portal_login_required
+def documents_view(request: HttpRequest) -> HttpResponse:
+    person: AuthorizedPerson = request.portal_person
+    documents = Document.objects.filter(contract=person.contract).order_by("-issue_date", "-number")
+    page = Paginator(documents, DOCUMENTS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "portal/documents.html",
+        {
+            "person": person,
+            "contract": person.contract,
+            "customer": person.contract.customer,
+            "page": page,
+            "today": timezone.localdate(),
+        },
+    )
+
+
+@never_cache
+@require_GET
+@portal_login_required
+def document_pdf_view(request: HttpRequest, number: str) -> HttpResponse:
+    person: AuthorizedPerson = request.portal_person
+    document = get_object_or_404(Document, contract=person.contract, number=number)
+    from invoices.pdf import pdf_filename, render_document_pdf
+
+    response = HttpResponse(render_document_pdf(document), content_type="application/pdf")
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=pdf_filename(document)
+    )
+    return response
