@@ -37,6 +37,7 @@ from accounts.portal import (
     portal_person_of,
 )
 from invoices.models import Document
+from invoices.selectors import contract_documents
 
 # Portal users log in through `authenticate_portal_user`; the session is then kept
 # by Django's ModelBackend (it is in the default AUTHENTICATION_BACKENDS).
@@ -125,7 +126,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 @portal_login_required
 def documents_view(request: HttpRequest) -> HttpResponse:
     person: AuthorizedPerson = request.portal_person
-    documents = Document.objects.filter(contract=person.contract).order_by("-issue_date", "-number")
+    documents = contract_documents(person.contract)
     page = Paginator(documents, DOCUMENTS_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,

@@ -24,7 +24,7 @@ from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_permission_codename
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -39,11 +39,9 @@ from billing_portal.errors import BillingError
 
 from . import services
 from .models import (
-    OPEN_STATUSES,
     BankAccount,
     CreditNote,
     Document,
-    DocumentKind,
     DocumentLine,
     DocumentVatLine,
     NumberSeries,
@@ -53,6 +51,7 @@ from .models import (
     Product,
     ProductPrice,
     TaxInvoice,
+    overdue_q,
 )
 
 REASON_TEMPLATE = "admin/invoices/document_reason_action.html"
@@ -138,14 +137,6 @@ class NumberSeriesAdmin(admin.ModelAdmin):
 # --- documents -----------------------------------------------------------------------
 
 
-def _is_overdue(document: Document, today) -> bool:
-    return (
-        document.kind != DocumentKind.CREDIT_NOTE
-        and document.status in OPEN_STATUSES
-        and document.due_date < today
-    )
-
-
 class OverdueFilter(admin.SimpleListFilter):
     """Open or partly paid with the due date before today (Europe/Prague).
 
@@ -159,9 +150,7 @@ class OverdueFilter(admin.SimpleListFilter):
         return (("yes", _("Overdue")), ("no", _("Not overdue")))
 
     def queryset(self, request, queryset):
-        overdue = Q(status__in=OPEN_STATUSES, due_date__lt=timezone.localdate()) & ~Q(
-            kind=DocumentKind.CREDIT_NOTE
-        )
+        overdue = overdue_q(timezone.localdate())
         if self.value() == "yes":
             return queryset.filter(overdue)
         if self.value() == "no":
@@ -348,7 +337,7 @@ class DocumentAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("overdue"), boolean=True)
     def overdue(self, obj: Document) -> bool:
-        return _is_overdue(obj, timezone.localdate())
+        return obj.is_overdue(timezone.localdate())
 
     @admin.display(description=_("delivery"))
     def delivery(self, obj: Document) -> str:

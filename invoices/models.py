@@ -228,6 +228,13 @@ class VatRegime(models.TextChoices):
     OUTSIDE_EU = "outside_eu", _("Outside the scope of EU VAT")
 
 
+def overdue_q(today) -> models.Q:
+    """Receivables still open after their due date (a credit note is never overdue)."""
+    return models.Q(status__in=OPEN_STATUSES, due_date__lt=today) & ~models.Q(
+        kind=DocumentKind.CREDIT_NOTE
+    )
+
+
 class DocumentQuerySet(models.QuerySet):
     def update(self, **kwargs):
         changed = set(kwargs) - set(Document.STATE_FIELDS)
@@ -246,7 +253,7 @@ class DocumentQuerySet(models.QuerySet):
         return self.open().exclude(kind=DocumentKind.CREDIT_NOTE)
 
     def overdue(self, today):
-        return self.receivable().filter(due_date__lt=today)
+        return self.filter(overdue_q(today))
 
 
 class DocumentManager(models.Manager.from_queryset(DocumentQuerySet)):
@@ -389,6 +396,9 @@ class Document(models.Model):
     @property
     def amount_due(self) -> Decimal:
         return max(self.total_gross - self.amount_paid, ZERO)
+
+    def is_overdue(self, today) -> bool:
+        return self.is_payable and self.due_date < today
 
     @property
     def is_payable(self) -> bool:
