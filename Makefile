@@ -39,7 +39,7 @@ install: $(STAMP)
 run: export DEBUG = 1
 run: install
 	$(VENV_PY) manage.py migrate --noinput
-	$(VENV_PY) manage.py seed_demo
+	$(VENV_PY) manage.py seed_demo --base-url http://127.0.0.1:$(PORT)
 	$(VENV_PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # The settings refuse to start without a SECRET_KEY when DEBUG is off; tests and
