@@ -114,6 +114,7 @@ def buyer_snapshot(customer: Customer, contract: Contract | None) -> dict[str, A
         "postal_code": customer.postal_code,
         "country": customer.country,
         "email": customer.email,
+        "payment_method": customer.payment_method,
         "contract_number": contract.number if contract else "",
     }
 
