@@ -33,6 +33,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -175,7 +176,7 @@ def create_portal_login(
     nothing is written when it does not."""
     validate_portal_password(password)
     person = (
-        AuthorizedPerson.objects.select_for_update()
+        AuthorizedPerson.objects.select_for_update(of=("self",))
         .select_related("contract", "user")
         .get(pk=person.pk)
     )
@@ -225,18 +226,26 @@ def _counter_keys(*, contract_number: str, email: str, client_ip: str) -> list[s
 
 
 def _is_throttled(keys: list[str]) -> bool:
-    limit = max_failures()
-    return any((cache.get(key) or 0) >= limit for key in keys)
+    limit, window, now = max_failures(), failure_window_seconds(), timezone.now().timestamp()
+    for key in keys:
+        since = cache.get(f"{key}:since")
+        if since is not None and now - since < window and (cache.get(key) or 0) >= limit:
+            return True
+    return False
 
 
 def _record_failure(keys: list[str]) -> None:
-    window = failure_window_seconds()
+    """Count a failure in a window that starts at the first failure. The window is
+    judged by our clock (not the cache's expiry), the count with an atomic incr."""
+    window, now = failure_window_seconds(), timezone.now().timestamp()
     for key in keys:
-        cache.add(key, 0, timeout=window)  # starts the window at the first failure
+        since = cache.get(f"{key}:since")
+        if since is None or now - since >= window:
+            cache.set_many({f"{key}:since": now, key: 0}, timeout=2 * window)
         try:
             cache.incr(key)
-        except ValueError:  # expired between add() and incr()
-            cache.set(key, 1, timeout=window)
+        except ValueError:  # evicted between the two calls
+            cache.set(key, 1, timeout=2 * window)
 
 
 def authenticate_portal_user(

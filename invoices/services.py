@@ -396,7 +396,11 @@ def resend_document(*, document: Document, actor: Any = None) -> None:
     """Another copy by the customer's channel (e-mail again, or back to the print list)."""
     from .delivery import schedule_delivery
 
-    document = Document.objects.select_for_update().select_related("customer").get(pk=document.pk)
+    document = (
+        Document.objects.select_for_update(of=("self",))
+        .select_related("customer")
+        .get(pk=document.pk)
+    )
     if document.status == DocumentStatus.CANCELLED:
         raise InvalidDocumentState(
             _("A cancelled document is not sent again."), document=document.number
