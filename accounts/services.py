@@ -6,7 +6,7 @@ import logging
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
@@ -131,8 +131,15 @@ def extend_subscription_for_line(*, line: Any, document: Any, paid_on: date) -> 
         if line.period_to is not None:
             new_until = line.period_to
         else:
-            start = max(subscription.valid_until or paid_on, paid_on)
-            new_until = start + relativedelta(months=subscription.billing_period_months)
+            # a new (or lapsed) service runs from the payment date, whole months, inclusive
+            start = (
+                max(subscription.valid_until + timedelta(days=1), paid_on)
+                if (subscription.valid_until)
+                else paid_on
+            )
+            new_until = (
+                start + relativedelta(months=subscription.billing_period_months) - timedelta(days=1)
+            )
         changed = False
         if subscription.valid_until is None or new_until > subscription.valid_until:
             subscription.valid_until = new_until

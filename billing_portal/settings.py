@@ -105,6 +105,11 @@ CACHES = {
 }
 
 # Celery: no REDIS_URL means tasks run in-process (developer default, `make run`).
+if not REDIS_URL and not DEBUG and not env.bool("ALLOW_IN_PROCESS_TASKS", default=False):
+    raise ImproperlyConfigured(
+        "REDIS_URL must be set when DEBUG is off: periodic jobs, e-mail delivery and "
+        "login throttling need Redis in production."
+    )
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = None
@@ -126,6 +131,7 @@ _email = env.email_url("EMAIL_URL", default="filemail://")
 if _email.get("EMAIL_BACKEND", "").endswith("filebased.EmailBackend"):
     _email["EMAIL_FILE_PATH"] = _email.get("EMAIL_FILE_PATH") or EMAIL_FILE_PATH
 vars().update(_email)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="billing@example.com")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

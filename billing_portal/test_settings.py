@@ -8,6 +8,7 @@ import os
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+os.environ.setdefault("ALLOW_IN_PROCESS_TASKS", "1")  # a plain `pytest` without Redis
 
 from .settings import *  # noqa: F403
 

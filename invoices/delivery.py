@@ -51,18 +51,20 @@ def document_email(document: Document) -> EmailMultiAlternatives:
 
 
 def send_document_email(*, document_id: int, resend: bool = False) -> bool:
-    """Send once: the row lock and `sent_at` keep two workers or a retry from sending
-    the same document twice; `resend` is staff asking for another copy."""
+    """Send once. The PDF is rendered before any lock; the row lock and `sent_at` then
+    keep two workers or a retry from sending the same document twice, and the lock is
+    held only for the SMTP exchange (bounded by EMAIL_TIMEOUT). `resend` is staff
+    asking for another copy."""
+    document = Document.objects.select_related("customer").get(pk=document_id)
+    if document.sent_at is not None and not resend:
+        return False
+    message = document_email(document)
     with transaction.atomic():
-        document = (
-            Document.objects.select_for_update(of=("self",))
-            .select_related("customer")
-            .get(pk=document_id)
-        )
-        if document.sent_at is not None and not resend:
+        locked = Document.objects.select_for_update(of=("self",)).get(pk=document_id)
+        if locked.sent_at is not None and not resend:
             return False
-        document_email(document).send()
-        document.sent_at = timezone.now()
-        document.save(update_fields=["sent_at"])
+        message.send()
+        locked.sent_at = timezone.now()
+        locked.save(update_fields=["sent_at"])
     logger.info("document %s e-mailed to %s", document.number, document.customer.email)
     return True

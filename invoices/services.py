@@ -252,7 +252,9 @@ def issue_tax_invoice(*, customer: Customer, lines: list[LineSpec], **kwargs: An
     return issue_document(kind=DocumentKind.TAX_INVOICE, customer=customer, lines=lines, **kwargs)
 
 
-def _lines_of(document: Document, *, sign: int = 1) -> list[LineSpec]:
+def _lines_of(document: Document, *, sign: int = 1, keep_rates: bool = True) -> list[LineSpec]:
+    """Lines of an issued document as specs: a credit note keeps the exact rates, a
+    tax invoice for a paid request takes the rates in force on the payment date."""
     return [
         LineSpec(
             description=line.description,
@@ -260,7 +262,7 @@ def _lines_of(document: Document, *, sign: int = 1) -> list[LineSpec]:
             quantity=line.quantity * sign,
             product=line.product,
             vat_category=line.product.vat_category if line.product else VatCategory.STANDARD,
-            vat_rate=line.vat_rate,
+            vat_rate=line.vat_rate if keep_rates else None,
             subscription=line.subscription,
             period_from=line.period_from,
             period_to=line.period_to,
@@ -285,11 +287,12 @@ def issue_tax_invoice_for_paid_request(
     existing = request.derived_documents.filter(kind=DocumentKind.TAX_INVOICE).first()
     if existing is not None:
         return existing
-    return issue_document(
+    invoice = issue_document(
         kind=DocumentKind.TAX_INVOICE,
         customer=request.customer,
         contract=request.contract,
-        lines=_lines_of(request),
+        lines=_lines_of(request, keep_rates=False),
+        vat_regime=request.vat_regime,
         related_document=request,
         issue_date=paid_on,
         taxable_supply_date=paid_on,
@@ -304,6 +307,17 @@ def issue_tax_invoice_for_paid_request(
             number=request.number,
         ),
     )
+    if invoice.total_gross != request.total_gross:
+        # The VAT rate changed between the request and the payment (the tax point), so
+        # the money received no longer matches: accounting decides; nothing is issued.
+        raise InvalidDocumentState(
+            _(
+                "The VAT rate changed since the payment request was issued; "
+                "accounting must issue this tax invoice."
+            ),
+            document=request.number,
+        )
+    return invoice
 
 
 @transaction.atomic
@@ -331,7 +345,8 @@ def issue_credit_note(
     )
     # An unpaid invoice is settled by its credit note; a paid one leaves a refund
     # we owe, so the credit note stays open until the money goes back or to credit.
-    unpaid = invoice.status == DocumentStatus.OPEN and invoice.amount_paid == ZERO
+    unpaid = invoice.amount_paid == ZERO
+    settles = invoice.status in (DocumentStatus.OPEN, DocumentStatus.PARTLY_PAID)
     credit_note = issue_document(
         kind=DocumentKind.CREDIT_NOTE,
         customer=invoice.customer,
@@ -347,7 +362,7 @@ def issue_credit_note(
         status=DocumentStatus.PAID if unpaid else DocumentStatus.OPEN,
         paid_on=issue_date if unpaid else None,
     )
-    if unpaid:
+    if settles:
         before = snapshot(invoice)
         invoice.status = DocumentStatus.CANCELLED
         invoice.cancelled_at = timezone.now()
@@ -435,10 +450,12 @@ def fulfil_document(*, document: Document, paid_on: date) -> int:
     Returns the number of lines a handler took; a second call does nothing.
     """
     document = Document.objects.select_for_update().get(pk=document.pk)
-    if document.status != DocumentStatus.PAID:
+    if document.status != DocumentStatus.PAID or document.kind == DocumentKind.CREDIT_NOTE:
         raise InvalidDocumentState(
             _("Only a paid document is fulfilled."), document=document.number
         )
+    if document.kind == DocumentKind.TAX_INVOICE and document.related_document_id is not None:
+        return 0  # its payment request was the one fulfilled
     if document.fulfilled_at is not None:
         return 0
     handled = 0
@@ -457,8 +474,10 @@ def fulfil_document(*, document: Document, paid_on: date) -> int:
 
 
 def renewal_period(subscription: Subscription) -> tuple[date, date]:
+    """The next period: from the day after valid_until, whole months, inclusive end
+    (31 Jan -> 1 Feb..28 Feb -> 1 Mar..31 Mar: no drift at month ends)."""
     start = subscription.valid_until + timedelta(days=1)
-    end = subscription.valid_until + relativedelta(months=subscription.billing_period_months)
+    end = start + relativedelta(months=subscription.billing_period_months) - timedelta(days=1)
     return start, end
 
 
@@ -473,35 +492,38 @@ def issue_renewal_requests(*, today: date | None = None, days_ahead: int | None 
     days_ahead = settings.BILLING["RENEWAL_DAYS_AHEAD"] if days_ahead is None else days_ahead
     horizon = today + timedelta(days=days_ahead)
     batch = settings.BILLING["JOB_BATCH_SIZE"]
-    failed: set[int] = set()
+    passed: set[int] = set()  # failed here, or locked by a concurrent run
+    due = Subscription.objects.filter(
+        status=Subscription.Status.ACTIVE,
+        valid_until__isnull=False,
+        valid_until__lte=horizon,
+        contract__status=Contract.Status.ACTIVE,
+    ).exclude(renewal_requested_for=F("valid_until"))
     with job_run("issue_renewal_requests") as counts:
+        counts["issued"] = 0
         while True:
-            issued_in_batch = 0
-            with transaction.atomic():
-                due = list(
-                    Subscription.objects.select_for_update(skip_locked=True, of=("self",))
-                    .select_related("contract__customer", "product")
-                    .filter(
-                        status=Subscription.Status.ACTIVE,
-                        valid_until__isnull=False,
-                        valid_until__lte=horizon,
-                        contract__status=Contract.Status.ACTIVE,
-                    )
-                    .exclude(renewal_requested_for=F("valid_until"))
-                    .exclude(pk__in=failed)
-                    .order_by("pk")[:batch]
-                )
-                for subscription in due:
-                    try:
-                        with transaction.atomic():
-                            _issue_renewal(subscription)
-                        issued_in_batch += 1
-                    except Exception as exc:  # one bad subscription must not stop the job
-                        logger.exception("renewal of subscription %s failed", subscription.pk)
-                        counts.error(f"subscription {subscription.pk}", str(exc))
-                        failed.add(subscription.pk)
-                counts["issued"] += issued_in_batch
-            if len(due) < batch:
+            ids = list(
+                due.exclude(pk__in=passed).order_by("pk").values_list("pk", flat=True)[:batch]
+            )
+            for subscription_id in ids:
+                try:
+                    with transaction.atomic():
+                        subscription = (
+                            due.select_for_update(skip_locked=True, of=("self",))
+                            .select_related("contract__customer", "product")
+                            .filter(pk=subscription_id)
+                            .first()
+                        )
+                        if subscription is None:  # another run has it, or it is done
+                            passed.add(subscription_id)
+                            continue
+                        _issue_renewal(subscription)
+                    counts["issued"] += 1
+                except Exception as exc:  # one bad subscription must not stop the job
+                    logger.exception("renewal of subscription %s failed", subscription_id)
+                    counts.error(f"subscription {subscription_id}", str(exc))
+                    passed.add(subscription_id)
+            if len(ids) < batch:
                 break
     return dict(counts)
 

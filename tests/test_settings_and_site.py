@@ -16,7 +16,7 @@ def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     clean = {
         k: v
         for k, v in os.environ.items()
-        if k not in ("SECRET_KEY", "DEBUG", "SECURE_SSL_REDIRECT")
+        if k not in ("SECRET_KEY", "DEBUG", "SECURE_SSL_REDIRECT", "ALLOW_IN_PROCESS_TASKS")
     }
     clean.pop("DJANGO_SETTINGS_MODULE", None)
     return subprocess.run(  # noqa: S603
@@ -36,6 +36,12 @@ def test_refuses_to_start_without_secret_key_when_debug_is_off():
     assert "SECRET_KEY must be set" in result.stderr
 
 
+def test_refuses_to_start_in_production_without_redis():
+    result = _manage("check", env={"DEBUG": "0", "SECRET_KEY": "k" * 50, "REDIS_URL": ""})
+    assert result.returncode != 0
+    assert "REDIS_URL must be set" in result.stderr
+
+
 def test_deploy_check_is_clean_with_production_values():
     result = _manage(
         "check",
@@ -46,6 +52,7 @@ def test_deploy_check_is_clean_with_production_values():
             "DEBUG": "0",
             "SECRET_KEY": "x7#kq2!vR9-production-like-secret-with-enough-entropy-4mZ@pL8wN",
             "ALLOWED_HOSTS": "billing.example.com",
+            "REDIS_URL": "redis://127.0.0.1:6379/0",
         },
     )
     assert result.returncode == 0, result.stdout + result.stderr

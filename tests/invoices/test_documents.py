@@ -19,7 +19,12 @@ from invoices.services import (
     issue_tax_invoice,
     mark_printed,
 )
-from tests.factories import ContractFactory, CustomerFactory, PersonCustomerFactory
+from tests.factories import (
+    ContractFactory,
+    CustomerFactory,
+    PersonCustomerFactory,
+    SlovakCustomerFactory,
+)
 from tests.invoices.helpers import line
 
 
@@ -245,3 +250,55 @@ def test_a_cancelled_request_is_not_resent(bank_accounts):
     cancel_payment_request(document=request)
     with pytest.raises(InvalidDocumentState):
         resend_document(document=request)
+
+
+@pytest.mark.django_db
+def test_credit_note_of_a_partly_paid_invoice_stops_dunning_and_leaves_a_refund(bank_accounts):
+    invoice = issue_tax_invoice(customer=CustomerFactory(), lines=[line("1000")])
+    Document.objects.filter(pk=invoice.pk).update(
+        amount_paid=Decimal("400.00"), status=DocumentStatus.PARTLY_PAID
+    )
+    note = issue_credit_note(invoice=invoice, reason="Zrušená služba")
+    invoice.refresh_from_db()
+    assert invoice.status == DocumentStatus.CANCELLED
+    assert note.status == DocumentStatus.OPEN  # the 400.00 received is owed back
+    assert invoice not in Document.objects.receivable()
+
+
+@pytest.mark.django_db
+def test_tax_invoice_for_a_paid_request_keeps_its_regime_and_dates(bank_accounts):
+    from invoices.services import issue_tax_invoice_for_paid_request
+
+    customer = SlovakCustomerFactory(kind="person", ico="", dic="", vat_payer=False)
+    request = issue_payment_request(
+        customer=customer, lines=[line("100")], issue_date=date(2025, 3, 1)
+    )
+    Document.objects.filter(pk=request.pk).update(
+        amount_paid=request.total_gross, status=DocumentStatus.PAID
+    )
+    customer.vat_payer, customer.dic, customer.kind = True, "SK2020317068", "company"
+    customer.ico = "35697270"
+    customer.save()  # became a VAT payer after the request: the sale is still the request's
+    invoice = issue_tax_invoice_for_paid_request(payment_request=request, paid_on=date(2025, 3, 9))
+    assert (invoice.vat_regime, invoice.total_gross) == (request.vat_regime, Decimal("123.00"))
+    assert (invoice.taxable_supply_date, invoice.status) == (date(2025, 3, 9), DocumentStatus.PAID)
+    assert issue_tax_invoice_for_paid_request(
+        payment_request=request, paid_on=date(2025, 3, 9)
+    ) == (invoice)
+
+
+@pytest.mark.django_db
+def test_a_rate_change_between_request_and_payment_goes_to_accounting(bank_accounts):
+    from invoices.models import TaxInvoice
+    from invoices.services import issue_tax_invoice_for_paid_request
+
+    customer = SlovakCustomerFactory(kind="person", ico="", dic="", vat_payer=False)
+    request = issue_payment_request(
+        customer=customer, lines=[line("100")], issue_date=date(2024, 12, 20)
+    )
+    Document.objects.filter(pk=request.pk).update(
+        amount_paid=request.total_gross, status=DocumentStatus.PAID
+    )
+    with pytest.raises(InvalidDocumentState):  # paid 120.00 at 20 %, the tax point has 23 %
+        issue_tax_invoice_for_paid_request(payment_request=request, paid_on=date(2025, 1, 5))
+    assert TaxInvoice.objects.count() == 0

@@ -127,7 +127,7 @@ def test_new_subscription_is_activated_from_the_payment_date(bank_accounts):
         fulfil_document(document=_paid(request, date(2026, 2, 28)), paid_on=date(2026, 2, 28))
     subscription.refresh_from_db()
     assert subscription.status == Subscription.Status.ACTIVE
-    assert subscription.valid_until == date(2027, 2, 28)
+    assert subscription.valid_until == date(2027, 2, 27)  # a year, the last day inclusive
 
 
 @pytest.mark.django_db
@@ -180,3 +180,45 @@ def test_registry_calls_the_handler_of_each_line_kind(bank_accounts):
         fulfilment.unregister("voucher")
     assert handled == 1
     assert calls == [(product.name, request.number, date(2026, 3, 1))]
+
+
+@pytest.mark.django_db
+def test_monthly_periods_do_not_drift_at_month_ends(bank_accounts):
+    product = ProductFactory(code="hosting-month", kind="hosting", prices={"CZK": "99.00"})
+    subscription = SubscriptionFactory(
+        product=product, valid_until=date(2027, 1, 31), billing_period_months=1
+    )
+    periods = []
+    for today in (date(2027, 1, 20), date(2027, 2, 20), date(2027, 3, 20)):
+        issue_renewal_requests(today=today)
+        request = PaymentRequest.objects.order_by("-pk").first()
+        line = request.lines.get()
+        periods.append((line.period_from, line.period_to))
+        fulfil_document(document=_paid(request, today), paid_on=today)
+    assert periods == [
+        (date(2027, 2, 1), date(2027, 2, 28)),
+        (date(2027, 3, 1), date(2027, 3, 31)),
+        (date(2027, 4, 1), date(2027, 4, 30)),
+    ]
+    subscription.refresh_from_db()
+    assert subscription.valid_until == date(2027, 4, 30)
+
+
+@pytest.mark.django_db
+def test_a_credit_note_or_a_settling_invoice_is_never_fulfilled_again(bank_accounts):
+    from invoices.services import issue_credit_note, issue_tax_invoice_for_paid_request
+
+    product = ProductFactory(code="hosting-c", kind="hosting", prices={"CZK": "100.00"})
+    subscription = SubscriptionFactory(product=product, valid_until=date(2026, 12, 31))
+    issue_renewal_requests(today=date(2026, 12, 5))
+    request = _paid(PaymentRequest.objects.get(), date(2026, 12, 10))
+    fulfil_document(document=request, paid_on=date(2026, 12, 10))
+    invoice = issue_tax_invoice_for_paid_request(
+        payment_request=request, paid_on=date(2026, 12, 10)
+    )
+    assert fulfil_document(document=invoice, paid_on=date(2026, 12, 10)) == 0
+    note = issue_credit_note(invoice=invoice, reason="test")
+    with pytest.raises(InvalidDocumentState):
+        fulfil_document(document=_paid(note, date(2026, 12, 11)), paid_on=date(2026, 12, 11))
+    subscription.refresh_from_db()
+    assert subscription.valid_until == date(2027, 12, 31)
