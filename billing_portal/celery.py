@@ -16,6 +16,10 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 app.conf.beat_schedule = {
+    "pair-payments": {
+        "task": "payments.tasks.pair_payments_task",
+        "schedule": crontab(minute="*/15"),
+    },
     "issue-renewal-requests": {
         "task": "invoices.tasks.issue_renewal_requests_task",
         "schedule": crontab(hour=2, minute=0),

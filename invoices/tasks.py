@@ -21,3 +21,10 @@ def send_document_email_task(document_id: int, resend: bool = False) -> bool:
 @shared_task
 def issue_renewal_requests_task() -> dict:
     return services.issue_renewal_requests()
+
+
+@shared_task(autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=8)
+def settle_paid_document_task(document_id: int) -> None:
+    from .settlement import settle_paid_document
+
+    settle_paid_document(document_id=document_id)

@@ -114,3 +114,33 @@ class SubscriptionFactory(DjangoModelFactory):
     label = factory.Sequence(lambda n: f"domena{n}.cz")
     billing_period_months = 12
     status = Subscription.Status.ACTIVE
+
+
+class StatementImportFactory(DjangoModelFactory):
+    class Meta:
+        model = "payments.StatementImport"
+
+    source = "command"
+    filename = "test.xml"
+    content = b"<test/>"
+    sha256 = factory.Sequence(lambda n: f"{n:064d}")
+    size = 7
+    format = "camt053"
+    status = "accepted"
+
+
+class BankTransactionFactory(DjangoModelFactory):
+    """A received credit on our CZK account; pass variable_symbol, amount..."""
+
+    class Meta:
+        model = "payments.BankTransaction"
+
+    bank_account = factory.SubFactory(BankAccountFactory)
+    statement_import = factory.SubFactory(StatementImportFactory)
+    natural_key = factory.Sequence(lambda n: f"ref:TEST{n}")
+    bank_reference = factory.Sequence(lambda n: f"TEST{n}")
+    booking_date = factory.LazyFunction(lambda: __import__("datetime").date(2026, 11, 20))
+    direction = "credit"
+    amount = Decimal("100.00")
+    currency = factory.SelfAttribute("bank_account.currency")
+    status = "unprocessed"

@@ -1,0 +1,76 @@
+"""The payment state of documents: what the payments and credits apps call when
+money is allocated, and what happens once a document is paid."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F
+
+from accounts.services import snapshot, write_audit
+from billing_portal.errors import InvalidDocumentState
+from billing_portal.money import ZERO
+
+from .models import Document, DocumentKind, DocumentStatus
+
+logger = logging.getLogger(__name__)
+
+
+def apply_payment(*, document: Document, amount: Decimal, paid_on: date) -> Document:
+    """Add a (signed) allocated amount to a document locked by the caller.
+
+    amount_paid moves with F() so it always equals the sum of the allocations; the
+    status follows it. A document that becomes paid is settled after commit.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("apply_payment must run inside the caller's transaction")
+    if document.kind == DocumentKind.CREDIT_NOTE or document.status == DocumentStatus.CANCELLED:
+        raise InvalidDocumentState(document=document.number)
+    before = snapshot(document)
+    Document.objects.filter(pk=document.pk).update(amount_paid=F("amount_paid") + amount)
+    document.refresh_from_db(fields=["amount_paid"])
+    if document.amount_paid < ZERO or document.amount_paid > document.total_gross:
+        raise InvalidDocumentState(document=document.number, amount_paid=str(document.amount_paid))
+    was_paid = document.status == DocumentStatus.PAID
+    if document.amount_paid == document.total_gross:
+        document.status, document.paid_on = DocumentStatus.PAID, document.paid_on or paid_on
+    elif document.amount_paid > ZERO:
+        document.status, document.paid_on = DocumentStatus.PARTLY_PAID, None
+    else:
+        document.status, document.paid_on = DocumentStatus.OPEN, None
+    document.save(update_fields=["status", "paid_on"])
+    write_audit(
+        event="document.payment_applied",
+        subject=document,
+        actor_label="payments",
+        before=before,
+        after=snapshot(document),
+    )
+    if document.status == DocumentStatus.PAID and not was_paid:
+        from .tasks import settle_paid_document_task
+
+        document_id = document.pk
+        transaction.on_commit(lambda: settle_paid_document_task.delay(document_id))
+    return document
+
+
+def settle_paid_document(*, document_id: int) -> None:
+    """Once paid: the tax invoice (for a payment request, dated by the payment) and
+    the fulfilment registry. Idempotent, so a retried task changes nothing."""
+    from .services import fulfil_document, issue_tax_invoice_for_paid_request
+
+    document = Document.objects.get(pk=document_id)
+    if document.status != DocumentStatus.PAID:
+        return
+    if document.kind == DocumentKind.PAYMENT_REQUEST:
+        try:
+            issue_tax_invoice_for_paid_request(payment_request=document, paid_on=document.paid_on)
+        except InvalidDocumentState as exc:
+            logger.warning("tax invoice for %s left to accounting: %s", document.number, exc)
+            write_audit(
+                event="tax_invoice.needs_accounting", subject=document, note=str(exc.message)
+            )
+    fulfil_document(document=document, paid_on=document.paid_on)

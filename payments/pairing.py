@@ -1,0 +1,196 @@
+"""Pairing received payments to documents, rule by rule, every 15 minutes.
+
+Rules, in order (domain.md): the exact VS of an open document in the payment's
+currency; a VS written in the message; the specific symbol; the sender's account
+history together with the amount. A rule that finds more than one candidate does not
+guess: the payment goes to the review queue with the candidates.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_noop
+
+from accounts.services import job_run
+from billing_portal.money import ZERO
+from invoices.models import Document
+from invoices.settlement import apply_payment
+
+from .models import Allocation, BankTransaction, TransactionStatus
+
+logger = logging.getLogger(__name__)
+
+VS_IN_TEXT = re.compile(r"(?<!\d)(\d{6,10})(?!\d)")
+
+# Test hook: called between reading candidates and writing allocations, so tests can
+# widen the race window of two concurrent runs. Never set in production.
+BEFORE_WRITE: Callable[[BankTransaction], None] | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    rule: str
+    documents: tuple[Document, ...]
+    reason: str = ""
+
+
+def _receivables(tx: BankTransaction) -> QuerySet[Document]:
+    return Document.objects.receivable().filter(currency=tx.currency)
+
+
+def _by_vs(tx: BankTransaction, symbols: set[str]) -> tuple[list[Document], list[Document]]:
+    """Open documents with these VS: (same currency, other currency)."""
+    found = list(Document.objects.receivable().filter(variable_symbol__in=symbols))
+    same = [d for d in found if d.currency == tx.currency]
+    return same, [d for d in found if d.currency != tx.currency]
+
+
+def decide(tx: BankTransaction) -> Decision:
+    """Which document(s) the payment belongs to, and by which rule; no writes."""
+    if tx.variable_symbol:
+        same, other = _by_vs(tx, {tx.variable_symbol})
+        if same:
+            return Decision(Allocation.Rule.EXACT_VS, tuple(same))
+        if other:
+            return Decision(
+                "", tuple(other), gettext_noop("The currency differs from the document's.")
+            )
+    in_text = set(VS_IN_TEXT.findall(tx.message)) - {tx.variable_symbol}
+    in_text = {s.lstrip("0") for s in in_text}
+    if in_text:
+        same, other = _by_vs(tx, in_text)
+        if same:
+            return Decision(Allocation.Rule.VS_IN_MESSAGE, tuple(same))
+        if other:
+            return Decision(
+                "", tuple(other), gettext_noop("The currency differs from the document's.")
+            )
+    if tx.specific_symbol:
+        same = list(_receivables(tx).filter(variable_symbol=tx.specific_symbol))
+        if not same:
+            same = [
+                d
+                for d in _receivables(tx).filter(
+                    contract__number=f"F{tx.specific_symbol.zfill(10)}"
+                )
+                if d.amount_due == tx.amount
+            ]
+        if same:
+            return Decision(Allocation.Rule.SPECIFIC_SYMBOL, tuple(same))
+    if tx.counterparty_account:
+        contracts = set(
+            Allocation.objects.filter(
+                transaction__counterparty_account=tx.counterparty_account,
+                transaction__bank_account__currency=tx.currency,
+                amount__gt=0,
+            )
+            .exclude(transaction=tx)
+            .values_list("document__contract_id", flat=True)
+        )
+        if len(contracts) == 1 and None not in contracts:
+            same = [d for d in _receivables(tx).filter(contract_id=contracts.pop())
+                    if d.amount_due == tx.amount]  # fmt: skip
+            if same:
+                return Decision(Allocation.Rule.SENDER_HISTORY, tuple(same))
+    return Decision("", (), gettext_noop("No open document matches the payment."))
+
+
+def allocate(
+    *,
+    tx: BankTransaction,
+    document: Document,
+    amount: Decimal,
+    rule: str,
+    actor: Any = None,
+    note: str = "",
+) -> Allocation:
+    """One allocation row; both rows (payment and document) are locked by the caller."""
+    if amount == ZERO:
+        raise ValueError("zero allocation")
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    allocation = Allocation.objects.create(
+        transaction=tx,
+        document=document,
+        amount=amount,
+        rule=rule,
+        actor=user,
+        actor_label=user.get_username() if user else "pairing",
+        note=note,
+    )
+    BankTransaction.objects.filter(pk=tx.pk).update(allocated_amount=F("allocated_amount") + amount)
+    tx.refresh_from_db(fields=["allocated_amount"])
+    apply_payment(document=document, amount=amount, paid_on=tx.booking_date)
+    return allocation
+
+
+def pair_transaction(tx: BankTransaction) -> str:
+    """Pair one locked, unprocessed credit; returns the new status."""
+    decision = decide(tx)
+    if BEFORE_WRITE is not None:
+        BEFORE_WRITE(tx)
+    tx.processed_at = timezone.now()
+    if not decision.rule or len(decision.documents) != 1:
+        tx.status = TransactionStatus.REVIEW
+        tx.review_reason = decision.reason or gettext_noop(
+            "More than one document matches: choose one."
+        )
+        tx.candidates = [d.pk for d in decision.documents]
+        tx.save(update_fields=["status", "review_reason", "candidates", "processed_at"])
+        return tx.status
+    document = Document.objects.select_for_update().get(pk=decision.documents[0].pk)
+    due = document.amount_due if document.is_payable else ZERO
+    if due == ZERO:
+        tx.status = TransactionStatus.REVIEW
+        tx.review_reason = gettext_noop("The matching document is already paid.")
+        tx.candidates = [document.pk]
+        tx.save(update_fields=["status", "review_reason", "candidates", "processed_at"])
+        return tx.status
+    allocate(tx=tx, document=document, amount=min(due, tx.amount), rule=decision.rule)
+    tx.status = TransactionStatus.PAIRED
+    tx.candidates = [document.pk]
+    tx.save(update_fields=["status", "candidates", "processed_at"])
+    return tx.status
+
+
+def pair_transactions(*, batch_size: int | None = None) -> dict[str, int]:
+    """The periodic job: unprocessed credits in bounded batches, each batch locked
+    with skip_locked so concurrent runs take disjoint payments; each payment in its
+    own savepoint so one failure does not stop the run."""
+    batch_size = batch_size or settings.BILLING["PAIRING_BATCH_SIZE"]
+    failed: set[int] = set()
+    with job_run("pair_payments") as counts:
+        for key in ("paired", "review"):
+            counts[key] = 0
+        while True:
+            with transaction.atomic():
+                batch = list(
+                    BankTransaction.objects.select_for_update(skip_locked=True)
+                    .filter(
+                        status=TransactionStatus.UNPROCESSED,
+                        direction=BankTransaction.Direction.CREDIT,
+                    )
+                    .exclude(pk__in=failed)
+                    .order_by("pk")[:batch_size]
+                )
+                for tx in batch:
+                    try:
+                        with transaction.atomic():
+                            status = pair_transaction(tx)
+                        counts["paired" if status == TransactionStatus.PAIRED else "review"] += 1
+                    except Exception as exc:  # recorded on the JobRun, the run goes on
+                        logger.exception("pairing of bank transaction %s failed", tx.pk)
+                        counts.error(f"bank transaction {tx.pk}", str(exc))
+                        failed.add(tx.pk)
+            if len(batch) < batch_size:
+                break
+    return dict(counts)
