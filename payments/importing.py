@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 
@@ -222,7 +223,7 @@ def _row(
     if tx.direction == BankTransaction.Direction.DEBIT:
         status, reason = TransactionStatus.NOT_APPLICABLE, ""
     elif tx.is_reversal:
-        status, reason = TransactionStatus.REVIEW, _("A reversal: check it by hand.")
+        status, reason = TransactionStatus.REVIEW, gettext_noop("A reversal: check it by hand.")
     else:
         status, reason = TransactionStatus.UNPROCESSED, ""
     return BankTransaction(
