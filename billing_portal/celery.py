@@ -20,6 +20,10 @@ app.conf.beat_schedule = {
         "task": "payments.tasks.pair_payments_task",
         "schedule": crontab(minute="*/15"),
     },
+    "propose-returns": {
+        "task": "payments.tasks.propose_returns_task",
+        "schedule": crontab(hour=3, minute=0),
+    },
     "issue-renewal-requests": {
         "task": "invoices.tasks.issue_renewal_requests_task",
         "schedule": crontab(hour=2, minute=0),

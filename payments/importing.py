@@ -186,6 +186,8 @@ def _store(record: StatementImport, parsed: ParsedFile, *, register_account: boo
     for statement, account in accounts:
         seen: Counter[str] = Counter()
         for tx in statement.transactions:
+            if tx.amount == 0:  # some banks list zero movements (fees waived): no money moved
+                continue
             if tx.currency != account.currency:
                 raise StatementRejected(
                     _("A %(currency)s movement on the %(account_currency)s account %(account)s.")
@@ -215,6 +217,13 @@ def _store(record: StatementImport, parsed: ParsedFile, *, register_account: boo
     record.new = BankTransaction.objects.filter(statement_import=record).count()
     record.duplicates = record.transactions - record.new
     record.save(update_fields=["new", "duplicates"])
+    from .returns import match_returned_debits
+
+    match_returned_debits(
+        transactions=BankTransaction.objects.filter(
+            statement_import=record, direction=BankTransaction.Direction.DEBIT
+        )
+    )
 
 
 def _row(

@@ -217,6 +217,7 @@ class PaymentReturn(models.Model):
         PROPOSED = "proposed", _("Proposed")
         EXPORTED = "exported", _("Exported")
         MATCHED = "matched", _("Matched on the statement")
+        CANCELLED = "cancelled", _("Cancelled")
 
     transaction = models.OneToOneField(
         BankTransaction, on_delete=models.PROTECT, related_name="payment_return"

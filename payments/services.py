@@ -71,6 +71,10 @@ def assign_transaction(
                      actor=actor, note=note)
         )  # fmt: skip
     before = snapshot(tx)
+    if tx.status == TransactionStatus.RETURN_PROPOSED:  # assigned instead of returned
+        PaymentReturn.objects.filter(transaction=tx, status=PaymentReturn.Status.PROPOSED).update(
+            status=PaymentReturn.Status.CANCELLED
+        )
     tx.status = TransactionStatus.PAIRED
     tx.processed_at = tx.processed_at or timezone.now()
     tx.save(update_fields=["status", "processed_at"])
@@ -124,7 +128,7 @@ def mark_for_return(*, tx: BankTransaction, actor: Any, reason: str) -> PaymentR
     if not tx.counterparty_account:
         raise ValidationFailed(_("The payer's account is unknown: return it by hand."))
     before = snapshot(tx)
-    payment_return, _created = PaymentReturn.objects.get_or_create(
+    payment_return, created = PaymentReturn.objects.get_or_create(
         transaction=tx,
         defaults={
             "amount": tx.unallocated,
@@ -134,6 +138,10 @@ def mark_for_return(*, tx: BankTransaction, actor: Any, reason: str) -> PaymentR
             "end_to_end_id": f"RET{uuid.uuid4().hex[:24].upper()}",
         },
     )
+    if not created and payment_return.status == PaymentReturn.Status.CANCELLED:
+        payment_return.amount, payment_return.reason = tx.unallocated, reason
+        payment_return.status = PaymentReturn.Status.PROPOSED
+        payment_return.save(update_fields=["amount", "reason", "status"])
     tx.status = TransactionStatus.RETURN_PROPOSED
     tx.save(update_fields=["status"])
     write_audit(event="payment.return_proposed", subject=tx, actor=actor, before=before,
