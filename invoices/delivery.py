@@ -68,3 +68,28 @@ def send_document_email(*, document_id: int, resend: bool = False) -> bool:
         locked.save(update_fields=["sent_at"])
     logger.info("document %s e-mailed to %s", document.number, document.customer.email)
     return True
+
+
+def send_payment_received_email(*, document_id: int) -> bool:
+    """Tell the customer their payment of an invoice arrived (a paid payment request
+    gets its tax invoice instead, which says the same and more)."""
+    with transaction.atomic():
+        document = (
+            Document.objects.select_for_update(of=("self",))
+            .select_related("customer")
+            .get(pk=document_id)
+        )
+        if document.status != "paid" or document.kind != "tax_invoice":
+            return False
+        with translation.override(document.language):
+            context = {"document": document, "seller": document.seller}
+            message = EmailMultiAlternatives(
+                subject=" ".join(
+                    render_to_string("email/payment_received_subject.txt", context).split()
+                ),
+                body=render_to_string("email/payment_received.txt", context),
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                to=[document.customer.email],
+            )
+        message.send()
+    return True

@@ -73,4 +73,13 @@ def settle_paid_document(*, document_id: int) -> None:
             write_audit(
                 event="tax_invoice.needs_accounting", subject=document, note=str(exc.message)
             )
+    first_time = document.fulfilled_at is None
     fulfil_document(document=document, paid_on=document.paid_on)
+    if (
+        first_time
+        and document.kind == DocumentKind.TAX_INVOICE
+        and not document.related_document_id
+    ):
+        from .tasks import send_payment_received_email_task
+
+        transaction.on_commit(lambda: send_payment_received_email_task.delay(document_id))

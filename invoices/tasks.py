@@ -28,3 +28,12 @@ def settle_paid_document_task(document_id: int) -> None:
     from .settlement import settle_paid_document
 
     settle_paid_document(document_id=document_id)
+
+
+@shared_task(
+    autoretry_for=(SMTPException, ConnectionError, TimeoutError),
+    retry_backoff=True,
+    max_retries=8,
+)
+def send_payment_received_email_task(document_id: int) -> bool:
+    return delivery.send_payment_received_email(document_id=document_id)

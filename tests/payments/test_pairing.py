@@ -239,3 +239,30 @@ def test_concurrent_runs_allocate_every_payment_at_most_once(bank_accounts, monk
     assert BankTransaction.objects.filter(status=TransactionStatus.PAIRED).count() == 12
     assert BankTransaction.objects.filter(status=TransactionStatus.REVIEW).count() == 12
     assert not BankTransaction.objects.filter(status=TransactionStatus.UNPROCESSED).exists()
+
+
+@pytest.mark.django_db
+def test_a_paid_invoice_gets_a_payment_received_email(
+    bank_accounts, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    from invoices.delivery import send_payment_received_email
+    from invoices.services import issue_tax_invoice
+
+    contract = ContractFactory()
+    invoice = issue_tax_invoice(
+        customer=contract.customer, contract=contract,
+        lines=[LineSpec(description="Server", unit_price=Decimal("100.00"))],
+    )  # fmt: skip
+    _pay(invoice, "121.00")
+    pair_transactions()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        settle_paid_document(document_id=invoice.pk)
+    assert len(callbacks) == 1
+    assert send_payment_received_email(document_id=invoice.pk) is True
+    assert invoice.number in mail.outbox[-1].subject
+    assert "121,00 CZK" in mail.outbox[-1].body  # Czech number format
+    with django_capture_on_commit_callbacks(execute=False) as again:
+        settle_paid_document(document_id=invoice.pk)
+    assert again == []  # a retried settlement does not e-mail twice
