@@ -36,10 +36,10 @@ def natural_key(tx: ParsedTransaction, occurrence: int) -> str:
     file adds nothing while two genuine identical payments both stay."""
     if tx.bank_reference:
         return f"ref:{tx.bank_reference}"[:200]
-    return f"sum:{_fingerprint(tx)}:{occurrence}"
+    return f"sum:{_movement_digest(tx)}:{occurrence}"
 
 
-def _fingerprint(tx: ParsedTransaction) -> str:
+def _movement_digest(tx: ParsedTransaction) -> str:
     fields = (
         tx.booking_date.isoformat(), tx.direction, str(quantize(tx.amount)), tx.currency,
         tx.variable_symbol, tx.specific_symbol, tx.constant_symbol, tx.end_to_end_id,
@@ -201,8 +201,8 @@ def _store(record: StatementImport, parsed: ParsedFile, *, register_account: boo
                     % {"amount": tx.amount},
                     reason="bad_amount",
                 )
-            occurrence = seen[_fingerprint(tx)]
-            seen[_fingerprint(tx)] += 1
+            occurrence = seen[_movement_digest(tx)]
+            seen[_movement_digest(tx)] += 1
             totals[tx.currency][tx.direction] += quantize(tx.amount)
             rows.append(_row(record, account, tx, natural_key(tx, occurrence)))
     record.transactions = len(rows)
