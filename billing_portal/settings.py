@@ -194,6 +194,9 @@ BILLING = {
     "JOB_BATCH_SIZE": env.int("JOB_BATCH_SIZE", default=500),
     "PAIRING_BATCH_SIZE": env.int("PAIRING_BATCH_SIZE", default=200),
     "FIO_OVERLAP_DAYS": env.int("FIO_OVERLAP_DAYS", default=7),
+    # Payer accounts many customers pay from (post-office cash deposits): never paired
+    # automatically, as their VS is usually wrong and their history is not one customer's.
+    "SHARED_PAYER_ACCOUNTS": env.list("SHARED_PAYER_ACCOUNTS", default=[]),
     "UNPAIRED_RETURN_AFTER_DAYS": env.int("UNPAIRED_RETURN_AFTER_DAYS", default=30),
     "PORTAL_LOGIN_MAX_FAILURES": env.int("PORTAL_LOGIN_MAX_FAILURES", default=5),
     "PORTAL_LOGIN_WINDOW_SECONDS": env.int("PORTAL_LOGIN_WINDOW_SECONDS", default=15 * 60),

@@ -27,8 +27,17 @@ def apply_payment(*, document: Document, amount: Decimal, paid_on: date) -> Docu
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("apply_payment must run inside the caller's transaction")
-    if document.kind == DocumentKind.CREDIT_NOTE or document.status == DocumentStatus.CANCELLED:
+    if document.kind == DocumentKind.CREDIT_NOTE:
         raise InvalidDocumentState(document=document.number)
+    if document.status == DocumentStatus.CANCELLED:
+        # money may only leave a cancelled document (re-booked elsewhere or returned)
+        if amount >= ZERO:
+            raise InvalidDocumentState(document=document.number)
+        Document.objects.filter(pk=document.pk).update(amount_paid=F("amount_paid") + amount)
+        document.refresh_from_db(fields=["amount_paid"])
+        if document.amount_paid < ZERO:
+            raise InvalidDocumentState(document=document.number)
+        return document
     before = snapshot(document)
     Document.objects.filter(pk=document.pk).update(amount_paid=F("amount_paid") + amount)
     document.refresh_from_db(fields=["amount_paid"])

@@ -46,7 +46,7 @@ def fetch_fio_statements(*, today: date | None = None) -> dict[str, int]:
             try:
                 client = FioClient(feed.fio_token, decimal=True, request_timeout=60)
                 content = client.period_response(since, today)
-            except (requests.RequestException, ThrottlingError) as exc:
+            except (requests.RequestException, ThrottlingError, ValueError) as exc:
                 logger.warning("Fio download for %s failed: %s", feed.bank_account, exc)
                 counts.error(str(feed.bank_account), str(exc).replace(feed.fio_token, "***"))
                 continue

@@ -4,12 +4,13 @@ insert each transaction once by its natural key."""
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from schwifty import IBAN
@@ -22,6 +23,10 @@ from invoices.models import BankAccount
 
 from .importers.base import ParsedFile, ParsedStatement, ParsedTransaction
 from .models import BankTransaction, StatementImport, TransactionStatus
+
+logger = logging.getLogger(__name__)
+
+MAX_AMOUNT = Decimal("1000000000000")  # what the amount columns hold (12 + 2 digits)
 
 
 def parse(content: bytes, *, format: str, csv_mapping: dict | None) -> ParsedFile:
@@ -141,14 +146,12 @@ def import_statement(
         with transaction.atomic():
             _store(record, parsed, register_account=register_account)
     except StatementRejected as exc:
-        record.pk = None
-        record._state.adding = True
-        record.status = StatementImport.Status.REJECTED
-        record.error_code = str(exc.details.get("reason", exc.code))
-        record.error_message = str(exc.message)
-        record.statements = record.transactions = record.new = record.duplicates = 0
-        record.accounts, record.totals = [], {}
-        record.save()
+        _reject(record, str(exc.details.get("reason", exc.code)), str(exc.message))
+    # a file a parser or a row did not foresee: still stored, with a reason
+    except (ArithmeticError, ValueError, DatabaseError) as exc:
+        logger.exception("statement import %s failed", filename)
+        _reject(record, "unreadable", _("The file could not be read (%(error)s).")
+                % {"error": type(exc).__name__})  # fmt: skip
     write_audit(
         event=f"statement_import.{record.status}",
         subject=record,
@@ -156,6 +159,17 @@ def import_statement(
         after={"format": record.format, "new": record.new, "error": record.error_code},
     )
     return ImportResult(record)
+
+
+def _reject(record: StatementImport, code: str, message: str) -> None:
+    """Keep the file and the reason; nothing else of it."""
+    record.pk = None
+    record._state.adding = True
+    record.status = StatementImport.Status.REJECTED
+    record.error_code, record.error_message = code, message
+    record.statements = record.transactions = record.new = record.duplicates = 0
+    record.accounts, record.totals = [], {}
+    record.save()
 
 
 def _store(record: StatementImport, parsed: ParsedFile, *, register_account: bool) -> None:
@@ -195,7 +209,7 @@ def _store(record: StatementImport, parsed: ParsedFile, *, register_account: boo
                        "account": account.iban},
                     reason="currency_mismatch",
                 )  # fmt: skip
-            if tx.amount <= 0 or quantize(tx.amount) != tx.amount:
+            if not Decimal("0") < tx.amount < MAX_AMOUNT or quantize(tx.amount) != tx.amount:
                 raise StatementRejected(
                     _("The amount %(amount)s is not a whole number of cents.")
                     % {"amount": tx.amount},

@@ -23,7 +23,7 @@ from django.utils.translation import gettext_noop
 
 from accounts.services import job_run
 from billing_portal.money import ZERO
-from invoices.models import Document
+from invoices.models import Document, DocumentKind, DocumentStatus
 from invoices.settlement import apply_payment
 
 from .models import Allocation, BankTransaction, TransactionStatus
@@ -57,6 +57,9 @@ def _by_vs(tx: BankTransaction, symbols: set[str]) -> tuple[list[Document], list
 
 def decide(tx: BankTransaction) -> Decision:
     """Which document(s) the payment belongs to, and by which rule; no writes."""
+    if tx.counterparty_account in settings.BILLING["SHARED_PAYER_ACCOUNTS"]:
+        return Decision("", (), gettext_noop("Paid from a shared account (e.g. a post-office "
+                                             "deposit): pair it by hand."))  # fmt: skip
     if tx.variable_symbol:
         same, other = _by_vs(tx, {tx.variable_symbol})
         if same:
@@ -65,6 +68,13 @@ def decide(tx: BankTransaction) -> Decision:
             return Decision(
                 "", tuple(other), gettext_noop("The currency differs from the document's.")
             )
+        settled = list(
+            Document.objects.filter(variable_symbol=tx.variable_symbol, currency=tx.currency)
+            .exclude(status=DocumentStatus.CANCELLED)
+            .exclude(kind=DocumentKind.CREDIT_NOTE)
+        )
+        if settled:  # paid twice: never let a later rule guess another document
+            return Decision("", tuple(settled), gettext_noop("The document is already paid."))
     in_text = set(VS_IN_TEXT.findall(tx.message)) - {tx.variable_symbol}
     in_text = {s.lstrip("0") for s in in_text}
     if in_text:
@@ -163,34 +173,42 @@ def pair_transaction(tx: BankTransaction) -> str:
 
 
 def pair_transactions(*, batch_size: int | None = None) -> dict[str, int]:
-    """The periodic job: unprocessed credits in bounded batches, each batch locked
-    with skip_locked so concurrent runs take disjoint payments; each payment in its
-    own savepoint so one failure does not stop the run."""
+    """The periodic job. Unprocessed credits are read in bounded batches; each one is
+    then locked with skip_locked and paired in its own short transaction, so
+    concurrent runs take disjoint payments, document locks are held for one payment
+    only (no deadlock between runs or with staff), and one failure does not stop the
+    run."""
     batch_size = batch_size or settings.BILLING["PAIRING_BATCH_SIZE"]
-    failed: set[int] = set()
+    passed: set[int] = set()  # failed here, or taken by a concurrent run
+    waiting = BankTransaction.objects.filter(
+        status=TransactionStatus.UNPROCESSED, direction=BankTransaction.Direction.CREDIT
+    )
     with job_run("pair_payments") as counts:
         for key in ("paired", "review"):
             counts[key] = 0
         while True:
-            with transaction.atomic():
-                batch = list(
-                    BankTransaction.objects.select_for_update(skip_locked=True)
-                    .filter(
-                        status=TransactionStatus.UNPROCESSED,
-                        direction=BankTransaction.Direction.CREDIT,
-                    )
-                    .exclude(pk__in=failed)
-                    .order_by("pk")[:batch_size]
-                )
-                for tx in batch:
-                    try:
-                        with transaction.atomic():
-                            status = pair_transaction(tx)
-                        counts["paired" if status == TransactionStatus.PAIRED else "review"] += 1
-                    except Exception as exc:  # recorded on the JobRun, the run goes on
-                        logger.exception("pairing of bank transaction %s failed", tx.pk)
-                        counts.error(f"bank transaction {tx.pk}", str(exc))
-                        failed.add(tx.pk)
-            if len(batch) < batch_size:
+            ids = list(
+                waiting.exclude(pk__in=passed)
+                .order_by("pk")
+                .values_list("pk", flat=True)[:batch_size]
+            )
+            for tx_id in ids:
+                try:
+                    with transaction.atomic():
+                        tx = (
+                            waiting.select_for_update(skip_locked=True, of=("self",))
+                            .filter(pk=tx_id)
+                            .first()
+                        )
+                        if tx is None:
+                            passed.add(tx_id)
+                            continue
+                        status = pair_transaction(tx)
+                    counts["paired" if status == TransactionStatus.PAIRED else "review"] += 1
+                except Exception as exc:  # recorded on the JobRun, the run goes on
+                    logger.exception("pairing of bank transaction %s failed", tx_id)
+                    counts.error(f"bank transaction {tx_id}", str(exc))
+                    passed.add(tx_id)
+            if len(ids) < batch_size:
                 break
     return dict(counts)

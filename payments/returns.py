@@ -262,6 +262,16 @@ def export_returns(*, currency: str, actor: Any) -> bytes:
         )
     now = timezone.now()
     with transaction.atomic():
+        # Lock order as in the staff services: the payments first, then their returns.
+        list(
+            BankTransaction.objects.select_for_update(of=("self",))
+            .filter(
+                payment_return__status=PaymentReturn.Status.PROPOSED,
+                payment_return__currency=currency,
+            )
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
         returns = list(
             PaymentReturn.objects.select_for_update()
             .filter(status=PaymentReturn.Status.PROPOSED, currency=currency)

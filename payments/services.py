@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.services import job_run, snapshot, write_audit
-from billing_portal.errors import InvalidDocumentState, ValidationFailed
+from billing_portal.errors import BillingError, InvalidDocumentState, ValidationFailed
 from billing_portal.money import ZERO, quantize
 from invoices.models import Document
 
@@ -97,6 +97,11 @@ def rebook_allocation(
     net = sum((a.amount for a in Allocation.objects.filter(transaction=tx, document=old)), ZERO)
     if net <= ZERO:
         raise InvalidDocumentState(_("This allocation was already re-booked."))
+    if old.fulfilled_at is not None:
+        raise InvalidDocumentState(
+            _("Document %(number)s was already delivered on this payment; correct it with a "
+              "credit note first.") % {"number": old.number}
+        )  # fmt: skip
     if new.currency != tx.currency or not new.is_payable or new.amount_due < net:
         raise ValidationFailed(
             _("Document %(number)s cannot take %(amount)s %(currency)s.")
@@ -172,16 +177,21 @@ def propose_returns(*, today: date | None = None, after_days: int | None = None)
     cutoff = today - timedelta(days=after_days)
     with job_run("propose_returns") as counts:
         counts["proposed"] = 0
-        ids = BankTransaction.objects.filter(
+        due = BankTransaction.objects.filter(
             status=TransactionStatus.REVIEW,
             direction=BankTransaction.Direction.CREDIT,
+            is_reversal=False,  # a bank reversal is not the payer's money to send back
             booking_date__lte=cutoff,
-        ).values_list("pk", flat=True)
-        for tx in BankTransaction.objects.filter(pk__in=list(ids)).exclude(counterparty_account=""):
-            mark_for_return(
-                tx=tx,
-                actor=None,
-                reason=_("Unpaired for more than %(days)s days.") % {"days": after_days},
-            )
+        ).exclude(counterparty_account="")
+        for tx in due.order_by("pk"):
+            try:
+                mark_for_return(
+                    tx=tx,
+                    actor=None,
+                    reason=_("Unpaired for more than %(days)s days.") % {"days": after_days},
+                )
+            except BillingError as exc:  # staff handled it meanwhile: reported, run goes on
+                counts.error(f"bank transaction {tx.pk}", str(exc.message))
+                continue
             counts["proposed"] += 1
     return dict(counts)

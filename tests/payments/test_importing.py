@@ -150,3 +150,12 @@ def test_four_processes_import_the_same_file_at_once(bank_accounts):
     assert StatementImport.objects.filter(status="accepted").count() == 4
     assert {r["totals"]["CZK"]["credit"] for r in results} == {"9075.00"}
     assert Decimal(results[0]["totals"]["CZK"]["debit"]) == Decimal("45.00")
+
+
+@pytest.mark.django_db
+def test_an_amount_beyond_what_we_store_is_rejected(bank_accounts):
+    content = SYMBOLS.read_bytes().replace(b">1210.00<", b">123456789012345.00<", 1)
+    assert content != SYMBOLS.read_bytes()
+    result = import_statement(content=content, source="upload")
+    assert (result.ok, result.statement_import.error_code) == (False, "bad_amount")
+    assert BankTransaction.objects.count() == 0

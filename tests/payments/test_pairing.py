@@ -266,3 +266,27 @@ def test_a_paid_invoice_gets_a_payment_received_email(
     with django_capture_on_commit_callbacks(execute=False) as again:
         settle_paid_document(document_id=invoice.pk)
     assert again == []  # a retried settlement does not e-mail twice
+
+
+@pytest.mark.django_db
+def test_a_second_payment_of_a_paid_document_is_not_guessed_elsewhere(bank_accounts):
+    contract = ContractFactory()
+    paid = _request("100.00", contract=contract)
+    _pay(paid, "121.00", counterparty_account="19-123457/0100")
+    pair_transactions()
+    _request("100.00", contract=contract)  # next month's invoice, same amount
+    twice = _pay(paid, "121.00", counterparty_account="19-123457/0100", natural_key="ref:2x")
+    pair_transactions()
+    twice.refresh_from_db()
+    assert (twice.status, twice.candidates) == (TransactionStatus.REVIEW, [paid.pk])
+    assert not twice.allocations.exists()
+
+
+@pytest.mark.django_db
+def test_post_office_deposits_always_wait_for_staff(bank_accounts, settings):
+    settings.BILLING = {**settings.BILLING, "SHARED_PAYER_ACCOUNTS": ["19-2000000000/0300"]}
+    request = _request()
+    tx = _pay(request, "1210.00", counterparty_account="19-2000000000/0300")
+    pair_transactions()
+    tx.refresh_from_db()
+    assert tx.status == TransactionStatus.REVIEW
