@@ -1,20 +1,50 @@
-"""Admin of customers, contracts, authorized persons, subscriptions, the audit log and
-job runs. Every change made here writes an AuditLog row (`AuditedAdmin`); the audit
-log and job runs themselves are read-only."""
+"""Admin of customers, contracts, authorized persons, subscriptions, contract blocks,
+the audit log and job runs. Every change made here writes an AuditLog row
+(`AuditedAdmin`); the audit log and job runs themselves are read-only.
+
+Contract blocks are never typed in: staff block a contract (manual or legal reasons)
+with the "Block contract" action of the contract list, and lift a block with the
+"Lift block" action of the block list, which only users with the permission
+`accounts.unblock_contract` are offered. Both actions ask for a note and call
+`accounts.services`, which write the audit rows; a domain error becomes a message.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Sequence
+from datetime import date
 from typing import Any
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from billing_portal.admin_audit import AuditedAdmin
+from billing_portal.errors import BillingError
 
-from .models import AuditLog, AuthorizedPerson, Contract, Customer, JobRun, Subscription
+from . import services
+from .models import (
+    AuditLog,
+    AuthorizedPerson,
+    Contract,
+    ContractBlock,
+    Customer,
+    JobRun,
+    Subscription,
+)
+from .selectors import Blocking, contract_blocking
+
+ACTION_FORM_TEMPLATE = "admin/accounts/action_form.html"
 
 
 def pretty_json(value: Any) -> str:
@@ -35,6 +65,86 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+def _short_date(value: date | None) -> str:
+    return date_format(value, "SHORT_DATE_FORMAT") if value else "—"
+
+
+def describe_blocking(blocking: Blocking | None) -> str:
+    """One line for staff: since when, why and until when a contract is blocked."""
+    if blocking is None:
+        return str(_("Not blocked"))
+    reasons = ", ".join(str(ContractBlock.Reason(reason).label) for reason in blocking.reasons)
+    values = {"since": _short_date(blocking.since), "reasons": reasons}
+    if blocking.expected_unblock_on is not None:
+        return str(
+            _("Blocked since %(since)s (%(reasons)s); unblock on %(date)s")
+            % {**values, "date": _short_date(blocking.expected_unblock_on)}
+        )
+    return str(_("Blocked since %(since)s (%(reasons)s); no unblocking scheduled") % values)
+
+
+def action_form_page(
+    model_admin: admin.ModelAdmin,
+    request: HttpRequest,
+    *,
+    action: str,
+    title: str,
+    intro: str,
+    form: forms.Form,
+    columns: Sequence[str],
+    rows: Iterable[tuple[Any, Sequence[Any]]],
+) -> TemplateResponse:
+    """The intermediate page of an action that needs input: the selected objects
+    (`rows` of (pk, cells)) in a table, then the form; it posts back to the action."""
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": title,
+        "intro": intro,
+        "opts": model_admin.opts,
+        "columns": columns,
+        "rows": list(rows),
+        "form": form,
+        "action": action,
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        "media": model_admin.media + form.media,
+    }
+    request.current_app = model_admin.admin_site.name
+    return TemplateResponse(request, ACTION_FORM_TEMPLATE, context)
+
+
+def _bound_on_confirm(form_class: type[forms.Form], request: HttpRequest) -> forms.Form:
+    """The action's form: bound when the intermediate page was submitted."""
+    return form_class(request.POST) if request.POST.get("post") == "yes" else form_class()
+
+
+class BlockContractForm(forms.Form):
+    reason = forms.ChoiceField(
+        label=_("Reason"),
+        choices=[
+            (reason.value, reason.label)
+            for reason in (ContractBlock.Reason.MANUAL, ContractBlock.Reason.LEGAL)
+        ],
+    )
+    note = forms.CharField(
+        label=_("Note"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
+        help_text=_(
+            "Why the contract is blocked; recorded with the block and in the audit log. "
+            "Only staff can lift such a block: payments never do."
+        ),
+    )
+
+
+class LiftBlockForm(forms.Form):
+    note = forms.CharField(
+        label=_("Reason for lifting"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
+        help_text=_("Recorded with the block and in the audit log."),
+    )
 
 
 @admin.register(Customer)
@@ -85,6 +195,37 @@ class AuthorizedPersonInline(admin.TabularInline):
     raw_id_fields = ("user",)
 
 
+class ContractBlockInline(admin.TabularInline):
+    """The contract's blocks, lifted ones included; a view, never an editor."""
+
+    model = ContractBlock
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    fields = (
+        "reason",
+        "blocked_on",
+        "set_by_label",
+        "note",
+        "unblock_on",
+        "lifted_at",
+        "lifted_by_label",
+        "lift_note",
+        "revoked_at",
+    )
+    readonly_fields = fields
+    ordering = ("-blocked_on", "-pk")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(Contract)
 class ContractAdmin(AuditedAdmin):
     list_display = ("number", "customer", "customer_ico", "status", "signed_on", "created_at")
@@ -92,12 +233,85 @@ class ContractAdmin(AuditedAdmin):
     list_select_related = ("customer",)
     search_fields = ("number", "customer__name", "customer__ico")
     autocomplete_fields = ("customer",)
-    readonly_fields = ("created_at",)
-    inlines = (AuthorizedPersonInline,)
+    readonly_fields = ("created_at", "blocking_state")
+    inlines = (AuthorizedPersonInline, ContractBlockInline)
+    actions = ("block_contracts",)
+
+    def get_inline_instances(self, request, obj=None):
+        inlines = super().get_inline_instances(request, obj)
+        if obj is None or request.method == "POST":
+            # The blocks are only shown: a new contract has none, and a save has no
+            # rows of theirs to validate (nor a management form to require).
+            inlines = [inline for inline in inlines if not isinstance(inline, ContractBlockInline)]
+        return inlines
 
     @admin.display(description=_("company ID (IČO)"), ordering="customer__ico")
     def customer_ico(self, obj: Contract) -> str:
         return obj.customer.ico
+
+    @admin.display(description=_("blocking"))
+    def blocking_state(self, obj: Contract | None) -> str:
+        if obj is None or obj.pk is None:
+            return "—"
+        return describe_blocking(contract_blocking(obj))
+
+    @admin.action(description=_("Block contract (manual/legal)"), permissions=("change",))
+    def block_contracts(self, request: HttpRequest, queryset: QuerySet) -> TemplateResponse | None:
+        form = _bound_on_confirm(BlockContractForm, request)
+        if form.is_bound and form.is_valid():
+            self._block(request, queryset, form.cleaned_data["reason"], form.cleaned_data["note"])
+            return None
+        contracts = queryset.select_related("customer").order_by("number")
+        return action_form_page(
+            self,
+            request,
+            action="block_contracts",
+            title=_("Block contract (manual/legal)"),
+            intro=_(
+                "These contracts will be blocked: no certificates are issued or renewed "
+                "and the customer portal is limited to paying until staff lift the block."
+            ),
+            form=form,
+            columns=(_("Contract"), _("Customer"), _("Blocking")),
+            rows=(
+                (c.pk, (c.number, c.customer.name, describe_blocking(contract_blocking(c))))
+                for c in contracts
+            ),
+        )
+
+    def _block(self, request: HttpRequest, queryset: QuerySet, reason: str, note: str) -> None:
+        blocked = 0
+        for contract in queryset.order_by("pk"):
+            if ContractBlock.objects.filter(
+                contract=contract, reason=reason, lifted_at__isnull=True
+            ).exists():
+                self.message_user(
+                    request,
+                    _("%(contract)s is already blocked for this reason.")
+                    % {"contract": contract.number},
+                    level=messages.WARNING,
+                )
+                continue
+            try:
+                services.block_contract(
+                    contract=contract, reason=reason, actor=request.user, note=note
+                )
+            except BillingError as error:
+                self.message_user(
+                    request,
+                    _("%(contract)s: %(message)s")
+                    % {"contract": contract.number, "message": error.message},
+                    level=messages.ERROR,
+                )
+                continue
+            blocked += 1
+        if blocked:
+            self.message_user(
+                request,
+                ngettext("%(count)d contract blocked.", "%(count)d contracts blocked.", blocked)
+                % {"count": blocked},
+                level=messages.SUCCESS,
+            )
 
 
 @admin.register(AuthorizedPerson)
@@ -135,6 +349,162 @@ class SubscriptionAdmin(AuditedAdmin):
     @admin.display(description=_("customer"), ordering="contract__customer__name")
     def customer(self, obj: Subscription) -> Customer:
         return obj.contract.customer
+
+
+class BlockStateFilter(admin.SimpleListFilter):
+    title = _("state")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return (("active", _("Active")), ("lifted", _("Lifted")))
+
+    def queryset(self, request, queryset):
+        if self.value() == "active":
+            return queryset.filter(lifted_at__isnull=True)
+        if self.value() == "lifted":
+            return queryset.filter(lifted_at__isnull=False)
+        return queryset
+
+
+class UnblockScheduledFilter(admin.SimpleListFilter):
+    title = _("unblock scheduled")
+    parameter_name = "unblock_scheduled"
+
+    def lookups(self, request, model_admin):
+        return (("yes", _("Yes")), ("no", _("No")))
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(unblock_on__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(unblock_on__isnull=True)
+        return queryset
+
+
+@admin.register(ContractBlock)
+class ContractBlockAdmin(ReadOnlyAdmin):
+    """Blocks are set by the dunning job or the contract action, lifted by the job
+    (overdue, on `unblock_on`) or by the "Lift block" action here."""
+
+    list_display = (
+        "contract",
+        "customer",
+        "reason",
+        "blocked_on",
+        "unblock_on",
+        "active",
+        "lifted_at",
+        "set_by_label",
+        "revoked_at",
+    )
+    list_filter = ("reason", BlockStateFilter, UnblockScheduledFilter)
+    list_select_related = ("contract__customer",)
+    search_fields = ("contract__number", "contract__customer__name", "contract__customer__ico")
+    date_hierarchy = "blocked_on"
+    actions = ("lift_blocks",)
+    fields = (
+        "contract",
+        "reason",
+        "blocked_on",
+        "created_at",
+        "set_by_label",
+        "note",
+        "documents_list",
+        "unblock_on",
+        "lifted_at",
+        "lifted_by_label",
+        "lift_note",
+        "revoked_at",
+    )
+    readonly_fields = fields
+
+    def has_unblock_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("accounts.unblock_contract")
+
+    def get_actions(self, request: HttpRequest):
+        # "Lift block" is offered only with accounts.unblock_contract (its
+        # `permissions`); nothing is deleted in bulk.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    @admin.display(description=_("customer"), ordering="contract__customer__name")
+    def customer(self, obj: ContractBlock) -> Customer:
+        return obj.contract.customer
+
+    @admin.display(description=_("active"), boolean=True)
+    def active(self, obj: ContractBlock) -> bool:
+        return obj.is_active
+
+    @admin.display(description=_("overdue documents"))
+    def documents_list(self, obj: ContractBlock) -> str:
+        return ", ".join(str(number) for number in obj.documents) or "—"
+
+    @admin.action(description=_("Lift block"), permissions=("unblock",))
+    def lift_blocks(self, request: HttpRequest, queryset: QuerySet) -> TemplateResponse | None:
+        form = _bound_on_confirm(LiftBlockForm, request)
+        if form.is_bound and form.is_valid():
+            self._lift(request, queryset, form.cleaned_data["note"])
+            return None
+        blocks = queryset.select_related("contract__customer").order_by("pk")
+        return action_form_page(
+            self,
+            request,
+            action="lift_blocks",
+            title=_("Lift block"),
+            intro=_(
+                "These blocks will be lifted now. An overdue block is lifted by itself on "
+                "its unblock date; earlier unblocking is granted only exceptionally."
+            ),
+            form=form,
+            columns=(_("Contract"), _("Customer"), _("Reason"), _("Blocked on"), _("Unblock on")),
+            rows=(
+                (
+                    b.pk,
+                    (
+                        b.contract.number,
+                        b.contract.customer.name,
+                        b.get_reason_display(),
+                        _short_date(b.blocked_on),
+                        _short_date(b.unblock_on),
+                    ),
+                )
+                for b in blocks
+            ),
+        )
+
+    def _lift(self, request: HttpRequest, queryset: QuerySet, note: str) -> None:
+        lifted = 0
+        for block in queryset.select_related("contract").order_by("pk"):
+            if not block.is_active:
+                self.message_user(
+                    request,
+                    _("%(block)s: the block is already lifted.") % {"block": block},
+                    level=messages.WARNING,
+                )
+                continue
+            try:
+                services.lift_block(block=block, actor=request.user, note=note)
+            except PermissionDenied as error:
+                self.message_user(
+                    request, str(error) or _("Permission denied."), level=messages.ERROR
+                )
+                return  # the same for every other block
+            except BillingError as error:
+                self.message_user(
+                    request,
+                    _("%(block)s: %(message)s") % {"block": block, "message": error.message},
+                    level=messages.ERROR,
+                )
+                continue
+            lifted += 1
+        if lifted:
+            self.message_user(
+                request,
+                ngettext("%(count)d block lifted.", "%(count)d blocks lifted.", lifted)
+                % {"count": lifted},
+                level=messages.SUCCESS,
+            )
 
 
 @admin.register(AuditLog)

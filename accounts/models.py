@@ -153,6 +153,56 @@ class Contract(models.Model):
         return self.number
 
 
+class ContractBlock(models.Model):
+    """A dated block on a contract. The contract is blocked while any block is not
+    lifted; an overdue block is lifted automatically on `unblock_on`, scheduled when
+    the last overdue document is paid. At most one open block per reason."""
+
+    class Reason(models.TextChoices):
+        OVERDUE = "overdue", _("Overdue payment")
+        MANUAL = "manual", _("Set by staff")
+        LEGAL = "legal", _("Legal reasons")
+
+    contract = models.ForeignKey(
+        Contract, on_delete=models.PROTECT, related_name="blocks", verbose_name=_("contract")
+    )
+    reason = models.CharField(_("reason"), max_length=10, choices=Reason.choices)
+    blocked_on = models.DateField(_("blocked on"))
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    set_by_label = models.CharField(_("set by"), max_length=100, default="system")
+    note = models.TextField(_("note"), blank=True)
+    documents = models.JSONField(_("overdue documents"), default=list, blank=True)
+    unblock_on = models.DateField(_("unblock on"), null=True, blank=True)
+    lifted_at = models.DateTimeField(_("lifted"), null=True, blank=True)
+    lifted_by_label = models.CharField(_("lifted by"), max_length=100, blank=True)
+    lift_note = models.TextField(_("reason for lifting"), blank=True)
+    revoked_at = models.DateTimeField(_("certificates revoked"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("contract block")
+        verbose_name_plural = _("contract blocks")
+        ordering = ["-blocked_on", "-pk"]
+        permissions = [("unblock_contract", _("Can lift a contract block by hand"))]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract", "reason"],
+                condition=models.Q(lifted_at__isnull=True),
+                name="one_open_block_per_reason",
+            )
+        ]
+        indexes = [models.Index(fields=["reason", "unblock_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.contract} {self.get_reason_display()} {self.blocked_on}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.lifted_at is None
+
+
 class AuthorizedPerson(models.Model):
     """A person of the customer's organisation named on the contract; gets notices
     and logs in to the portal with the contract number, e-mail and password."""
@@ -218,6 +268,12 @@ class Subscription(models.Model):
         _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
     )
     renewal_requested_for = models.DateField(_("renewal requested for"), null=True, blank=True)
+    cancellation_requested_on = models.DateField(
+        _("cancellation requested on"), null=True, blank=True
+    )
+    ends_on = models.DateField(
+        _("ends on"), null=True, blank=True, help_text=_("last day of service after a cancellation")
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
 
     class Meta:

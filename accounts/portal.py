@@ -176,7 +176,7 @@ def create_portal_login(
     nothing is written when it does not."""
     validate_portal_password(password)
     person = (
-        AuthorizedPerson.objects.select_for_update(of=("self",))
+        AuthorizedPerson.objects.select_for_update(no_key=True, of=("self",))
         .select_related("contract", "user")
         .get(pk=person.pk)
     )

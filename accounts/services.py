@@ -11,10 +11,13 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from billing_portal.errors import ValidationFailed
 from billing_portal.kinds import SUBSCRIPTION_KINDS
 
 from .models import AuditLog, Customer, JobRun, Subscription
@@ -126,7 +129,9 @@ def extend_subscription_for_line(*, line: Any, document: Any, paid_on: date) -> 
     if line.subscription_id is None:
         return
     with transaction.atomic():
-        subscription = Subscription.objects.select_for_update().get(pk=line.subscription_id)
+        subscription = Subscription.objects.select_for_update(no_key=True).get(
+            pk=line.subscription_id
+        )
         before = snapshot(subscription)
         if line.period_to is not None:
             new_until = line.period_to
@@ -158,3 +163,52 @@ def extend_subscription_for_line(*, line: Any, document: Any, paid_on: date) -> 
             after=snapshot(subscription),
             note=f"document {document.number}",
         )
+
+
+@transaction.atomic
+def block_contract(*, contract: Any, reason: str, actor: Any, note: str) -> Any:
+    """Staff block a contract by hand (manual or legal reasons); it stays blocked until
+    staff lift it: payments never lift such a block."""
+    from .models import ContractBlock
+
+    if reason not in (ContractBlock.Reason.MANUAL, ContractBlock.Reason.LEGAL):
+        raise ValidationFailed(_("Only manual and legal blocks are set by hand."))
+    if not note.strip():
+        raise ValidationFailed(_("A block needs a reason."))
+    locked = type(contract).objects.select_for_update(no_key=True).get(pk=contract.pk)
+    existing = ContractBlock.objects.filter(contract=locked, reason=reason, lifted_at=None).first()
+    if existing is not None:
+        return existing
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    block = ContractBlock.objects.create(
+        contract=locked,
+        reason=reason,
+        blocked_on=timezone.localdate(),
+        set_by=user,
+        set_by_label=user.get_username() if user else "system",
+        note=note,
+    )
+    write_audit(event="contract.blocked", subject=locked, actor=actor, after=snapshot(block),
+                note=note)  # fmt: skip
+    return block
+
+
+@transaction.atomic
+def lift_block(*, block: Any, actor: Any, note: str) -> Any:
+    """Lift a block by hand: only staff with the dedicated permission, with a reason."""
+    from .models import ContractBlock
+
+    if not getattr(actor, "has_perm", None) or not actor.has_perm("accounts.unblock_contract"):
+        raise PermissionDenied(_("You may not lift contract blocks."))
+    if not note.strip():
+        raise ValidationFailed(_("Lifting a block needs a reason."))
+    block = ContractBlock.objects.select_for_update(no_key=True).get(pk=block.pk)
+    if block.lifted_at is not None:
+        return block
+    before = snapshot(block)
+    block.lifted_at, block.lift_note = timezone.now(), note
+    block.lifted_by_label = actor.get_username()
+    block.save(update_fields=["lifted_at", "lift_note", "lifted_by_label"])
+    write_audit(event="contract.unblocked", subject=block.contract, actor=actor, before=before,
+                after=snapshot(block), note=note)  # fmt: skip
+    return block

@@ -24,6 +24,18 @@ app.conf.beat_schedule = {
         "task": "payments.tasks.propose_returns_task",
         "schedule": crontab(hour=3, minute=0),
     },
+    "send-reminders": {
+        "task": "invoices.tasks.send_reminders_task",
+        "schedule": crontab(hour=7, minute=0),
+    },
+    "dunning": {
+        "task": "invoices.tasks.daily_dunning_task",
+        "schedule": crontab(hour=6, minute=0),
+    },
+    "expire-subscriptions": {
+        "task": "invoices.tasks.expire_subscriptions_task",
+        "schedule": crontab(hour=0, minute=30),
+    },
     "issue-renewal-requests": {
         "task": "invoices.tasks.issue_renewal_requests_task",
         "schedule": crontab(hour=2, minute=0),

@@ -61,3 +61,30 @@ def fulfil(*, line: Any, document: Any, paid_on: date) -> bool:
 def unregister(kind: str) -> None:
     """For tests that register a temporary handler."""
     _registry.pop(kind, None)
+
+
+# --- lifecycle events: what other apps do when a contract's state changes -------------
+# e.g. "revoke_certificates": the certificates app revokes every certificate of a
+# contract that stayed unpaid too long. Several apps may listen to one event.
+
+_lifecycle: dict[str, list[Callable[..., None]]] = {}
+
+
+def on_lifecycle(event: str, handler: Callable[..., None]) -> None:
+    handlers = _lifecycle.setdefault(event, [])
+    if handler not in handlers:
+        handlers.append(handler)
+
+
+def emit_lifecycle(event: str, **kwargs: Any) -> int:
+    """Call every handler of the event; returns how many there were."""
+    handlers = list(_lifecycle.get(event, ()))
+    for handler in handlers:
+        handler(**kwargs)
+    return len(handlers)
+
+
+def off_lifecycle(event: str, handler: Callable[..., None]) -> None:
+    """For tests that listen temporarily."""
+    if handler in _lifecycle.get(event, []):
+        _lifecycle[event].remove(handler)

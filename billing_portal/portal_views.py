@@ -5,6 +5,12 @@ A portal session belongs to one authorized person and so to one contract; every
 page reads that contract from the person (never from the URL), so a document of
 another contract is simply not found (404). A person deactivated while logged in
 loses access at the next request.
+
+A blocked contract's portal is limited to paying (domain.md, "Dunning and
+blocking"): every page shows a banner with the blocking message (with the unblock
+date when one is scheduled) and the overdue documents to pay, and the documents list
+puts the unpaid ones first. The documents list and the PDFs stay available: that is
+how the customer pays. Pages added later must render with `portal_context`.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -36,7 +43,8 @@ from accounts.portal import (
     authenticate_portal_user,
     portal_person_of,
 )
-from invoices.models import Document
+from accounts.selectors import contract_blocking
+from invoices.models import OPEN_STATUSES, Document, DocumentKind
 from invoices.selectors import contract_documents
 
 # Portal users log in through `authenticate_portal_user`; the session is then kept
@@ -85,6 +93,41 @@ def _safe_next(request: HttpRequest) -> str:
     return reverse("portal:documents")
 
 
+def portal_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
+    """What every page of a logged-in person renders with: the person, the contract,
+    the customer and, when the contract is blocked, the blocking and the overdue
+    documents (for the banner of portal/base.html)."""
+    person: AuthorizedPerson = request.portal_person
+    contract = person.contract
+    blocking = contract_blocking(contract)
+    overdue = (
+        Document.objects.overdue(timezone.localdate())
+        .filter(contract=contract)
+        .order_by("due_date", "number")
+        if blocking is not None
+        else Document.objects.none()
+    )
+    return {
+        "person": person,
+        "contract": contract,
+        "customer": contract.customer,
+        "blocking": blocking,
+        "overdue_documents": list(overdue),
+        **extra,
+    }
+
+
+def unpaid_first(documents: QuerySet[Document]) -> QuerySet[Document]:
+    """The same documents, those the customer still has to pay first."""
+    payable = Q(status__in=OPEN_STATUSES) & ~Q(kind=DocumentKind.CREDIT_NOTE)
+    ordering = documents.query.order_by or Document._meta.ordering
+    return documents.annotate(
+        unpaid_rank=Case(
+            When(payable, then=Value(0)), default=Value(1), output_field=IntegerField()
+        )
+    ).order_by("unpaid_rank", *ordering)
+
+
 @sensitive_post_parameters("password")
 @csrf_protect
 @never_cache
@@ -125,20 +168,12 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 @require_GET
 @portal_login_required
 def documents_view(request: HttpRequest) -> HttpResponse:
-    person: AuthorizedPerson = request.portal_person
-    documents = contract_documents(person.contract)
-    page = Paginator(documents, DOCUMENTS_PER_PAGE).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "portal/documents.html",
-        {
-            "person": person,
-            "contract": person.contract,
-            "customer": person.contract.customer,
-            "page": page,
-            "today": timezone.localdate(),
-        },
-    )
+    context = portal_context(request, today=timezone.localdate())
+    documents = contract_documents(context["contract"])
+    if context["blocking"] is not None:
+        documents = unpaid_first(documents)
+    context["page"] = Paginator(documents, DOCUMENTS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "portal/documents.html", context)
 
 
 @never_cache

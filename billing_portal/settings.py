@@ -198,6 +198,14 @@ BILLING = {
     # automatically, as their VS is usually wrong and their history is not one customer's.
     "SHARED_PAYER_ACCOUNTS": env.list("SHARED_PAYER_ACCOUNTS", default=[]),
     "UNPAIRED_RETURN_AFTER_DAYS": env.int("UNPAIRED_RETURN_AFTER_DAYS", default=30),
+    # Dunning: notices relative to the due date (negative = before), per product kind
+    # overrides in DUNNING_LEVELS_BY_KIND; a contract is blocked when a document is more
+    # than BLOCK_AFTER_DAYS overdue; its certificates are revoked REVOKE_AFTER_DAYS later.
+    "DUNNING_LEVELS": [("before_due", -7), ("overdue_1", 1), ("overdue_14", 14)],
+    "DUNNING_LEVELS_BY_KIND": {},
+    "BLOCK_AFTER_DAYS": env.int("BLOCK_AFTER_DAYS", default=30),
+    "REVOKE_AFTER_DAYS": env.int("REVOKE_AFTER_DAYS", default=60),
+    "CANCELLATION_NOTICE_MONTHS": env.int("CANCELLATION_NOTICE_MONTHS", default=1),
     "PORTAL_LOGIN_MAX_FAILURES": env.int("PORTAL_LOGIN_MAX_FAILURES", default=5),
     "PORTAL_LOGIN_WINDOW_SECONDS": env.int("PORTAL_LOGIN_WINDOW_SECONDS", default=15 * 60),
     "PORTAL_PASSWORD_MIN_LENGTH": env.int("PORTAL_PASSWORD_MIN_LENGTH", default=10),

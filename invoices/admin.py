@@ -44,6 +44,7 @@ from .models import (
     Document,
     DocumentLine,
     DocumentVatLine,
+    DunningNotice,
     NumberSeries,
     Order,
     OrderLine,
@@ -610,3 +611,47 @@ class TaxInvoiceAdmin(DocumentAdmin):
 class CreditNoteAdmin(DocumentAdmin):
     list_filter = ("status", "currency", "customer__country", "to_print")
     actions = ("resend", "mark_printed")
+
+
+# --- dunning notices -----------------------------------------------------------------
+
+
+class NoticeSentFilter(admin.SimpleListFilter):
+    title = _("sent")
+    parameter_name = "sent"
+
+    def lookups(self, request, model_admin):
+        return (("yes", _("Yes")), ("no", _("No")))
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(sent_at__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(sent_at__isnull=True)
+        return queryset
+
+
+@admin.register(DunningNotice)
+class DunningNoticeAdmin(admin.ModelAdmin):
+    """Reminders and block notices as claimed and sent by `invoices.dunning`; a view."""
+
+    list_display = ("document", "level", "claimed_at", "sent_at", "recipients_list")
+    list_filter = ("level", NoticeSentFilter)
+    list_select_related = ("document",)
+    search_fields = ("document__number", "document__variable_symbol", "document__contract__number")
+    date_hierarchy = "claimed_at"
+    fields = ("document", "level", "claimed_at", "claim", "sent_at", "recipients_list")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("recipients"))
+    def recipients_list(self, obj: DunningNotice) -> str:
+        return ", ".join(str(address) for address in obj.recipients) or "—"

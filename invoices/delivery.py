@@ -60,7 +60,7 @@ def send_document_email(*, document_id: int, resend: bool = False) -> bool:
         return False
     message = document_email(document)
     with transaction.atomic():
-        locked = Document.objects.select_for_update(of=("self",)).get(pk=document_id)
+        locked = Document.objects.select_for_update(no_key=True, of=("self",)).get(pk=document_id)
         if locked.sent_at is not None and not resend:
             return False
         message.send()
@@ -75,7 +75,7 @@ def send_payment_received_email(*, document_id: int) -> bool:
     gets its tax invoice instead, which says the same and more)."""
     with transaction.atomic():
         document = (
-            Document.objects.select_for_update(of=("self",))
+            Document.objects.select_for_update(no_key=True, of=("self",))
             .select_related("customer")
             .get(pk=document_id)
         )

@@ -306,7 +306,7 @@ def _record_demo_payment(document: Document, amount: Decimal, paid_on: date) -> 
     """
     amount = quantize(amount)
     with transaction.atomic():
-        current = Document.objects.select_for_update().get(pk=document.pk)
+        current = Document.objects.select_for_update(no_key=True).get(pk=document.pk)
         if current.kind == DocumentKind.CREDIT_NOTE or current.status not in (
             DocumentStatus.OPEN,
             DocumentStatus.PARTLY_PAID,

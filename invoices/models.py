@@ -522,3 +522,29 @@ class DocumentVatLine(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ImmutableDocument()
+
+
+class DunningNotice(models.Model):
+    """One notice of one document at one dunning level, claimed (inserted) before it
+    is sent, so two runs or a retry never send it twice."""
+
+    # indexed by the unique constraint below, which starts with the document
+    document = models.ForeignKey(
+        Document, on_delete=models.PROTECT, related_name="notices", db_index=False
+    )
+    level = models.CharField(_("level"), max_length=30)
+    claimed_at = models.DateTimeField(_("claimed"), default=timezone.now)
+    claim = models.UUIDField(_("claim"), db_index=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    recipients = models.JSONField(_("recipients"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("dunning notice")
+        verbose_name_plural = _("dunning notices")
+        ordering = ["-claimed_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["document", "level"], name="one_notice_per_level")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document} {self.level}"

@@ -47,7 +47,7 @@ def take_next_number(*, kind: str, year: int) -> DocumentNumber:
     NumberSeries.objects.bulk_create(
         [NumberSeries(kind=kind, year=year, last_number=0)], ignore_conflicts=True
     )
-    series = NumberSeries.objects.select_for_update().get(kind=kind, year=year)
+    series = NumberSeries.objects.select_for_update(no_key=True).get(kind=kind, year=year)
     if series.last_number >= MAX_SEQUENCE:
         raise SeriesExhausted(kind=kind, year=year)
     series.last_number += 1

@@ -281,7 +281,7 @@ def issue_tax_invoice_for_paid_request(
 
     Idempotent: a request that already has its tax invoice returns that one.
     """
-    request = Document.objects.select_for_update().get(pk=payment_request.pk)
+    request = Document.objects.select_for_update(no_key=True).get(pk=payment_request.pk)
     if request.kind != DocumentKind.PAYMENT_REQUEST or request.status != DocumentStatus.PAID:
         raise InvalidDocumentState(document=request.number)
     existing = request.derived_documents.filter(kind=DocumentKind.TAX_INVOICE).first()
@@ -327,7 +327,7 @@ def issue_credit_note(
     """Dobropis for the whole of a tax invoice, at the invoice's own VAT rates."""
     if not reason.strip():
         raise ValidationFailed(_("A credit note needs a reason."))
-    invoice = Document.objects.select_for_update().get(pk=invoice.pk)
+    invoice = Document.objects.select_for_update(no_key=True).get(pk=invoice.pk)
     if invoice.kind != DocumentKind.TAX_INVOICE:
         raise InvalidDocumentState(
             _("Only a tax invoice can be corrected by a credit note."), document=invoice.number
@@ -381,7 +381,7 @@ def issue_credit_note(
 @transaction.atomic
 def cancel_payment_request(*, document: Document, actor: Any = None, reason: str = "") -> Document:
     """Cancel an unpaid payment request (it is not a tax document, so no credit note)."""
-    request = Document.objects.select_for_update().get(pk=document.pk)
+    request = Document.objects.select_for_update(no_key=True).get(pk=document.pk)
     if request.kind != DocumentKind.PAYMENT_REQUEST:
         raise InvalidDocumentState(
             _("Only a payment request can be cancelled; correct an invoice with a credit note."),
@@ -412,7 +412,7 @@ def resend_document(*, document: Document, actor: Any = None) -> None:
     from .delivery import schedule_delivery
 
     document = (
-        Document.objects.select_for_update(of=("self",))
+        Document.objects.select_for_update(no_key=True, of=("self",))
         .select_related("customer")
         .get(pk=document.pk)
     )
@@ -426,7 +426,7 @@ def resend_document(*, document: Document, actor: Any = None) -> None:
 
 @transaction.atomic
 def mark_printed(*, document: Document, actor: Any = None) -> Document:
-    document = Document.objects.select_for_update().get(pk=document.pk)
+    document = Document.objects.select_for_update(no_key=True).get(pk=document.pk)
     if not document.to_print:
         return document
     before = snapshot(document)
@@ -449,7 +449,7 @@ def fulfil_document(*, document: Document, paid_on: date) -> int:
 
     Returns the number of lines a handler took; a second call does nothing.
     """
-    document = Document.objects.select_for_update().get(pk=document.pk)
+    document = Document.objects.select_for_update(no_key=True).get(pk=document.pk)
     if document.status != DocumentStatus.PAID or document.kind == DocumentKind.CREDIT_NOTE:
         raise InvalidDocumentState(
             _("Only a paid document is fulfilled."), document=document.number
@@ -486,7 +486,7 @@ def issue_renewal_requests(*, today: date | None = None, days_ahead: int | None 
 
     Due subscriptions are taken in bounded batches with skip_locked, each in its own
     transaction; `renewal_requested_for` makes a second run (or a concurrent one)
-    issue nothing twice.
+    issue nothing twice. A cancelled subscription (ends_on) gets none past its last day.
     """
     today = today or business_today()
     days_ahead = settings.BILLING["RENEWAL_DAYS_AHEAD"] if days_ahead is None else days_ahead
@@ -499,6 +499,8 @@ def issue_renewal_requests(*, today: date | None = None, days_ahead: int | None 
         valid_until__lte=horizon,
         contract__status=Contract.Status.ACTIVE,
     ).exclude(renewal_requested_for=F("valid_until"))
+    # a cancelled service: no renewal for a period that starts after its last day
+    due = due.exclude(ends_on__isnull=False, ends_on__lte=F("valid_until"))
     with job_run("issue_renewal_requests") as counts:
         counts["issued"] = 0
         while True:
@@ -509,7 +511,7 @@ def issue_renewal_requests(*, today: date | None = None, days_ahead: int | None 
                 try:
                     with transaction.atomic():
                         subscription = (
-                            due.select_for_update(skip_locked=True, of=("self",))
+                            due.select_for_update(no_key=True, skip_locked=True, of=("self",))
                             .select_related("contract__customer", "product")
                             .filter(pk=subscription_id)
                             .first()

@@ -157,7 +157,7 @@ def pair_transaction(tx: BankTransaction) -> str:
         tx.candidates = [d.pk for d in decision.documents]
         tx.save(update_fields=["status", "review_reason", "candidates", "processed_at"])
         return tx.status
-    document = Document.objects.select_for_update().get(pk=decision.documents[0].pk)
+    document = Document.objects.select_for_update(no_key=True).get(pk=decision.documents[0].pk)
     due = document.amount_due if document.is_payable else ZERO
     if due == ZERO:
         tx.status = TransactionStatus.REVIEW
@@ -196,7 +196,7 @@ def pair_transactions(*, batch_size: int | None = None) -> dict[str, int]:
                 try:
                     with transaction.atomic():
                         tx = (
-                            waiting.select_for_update(skip_locked=True, of=("self",))
+                            waiting.select_for_update(no_key=True, skip_locked=True, of=("self",))
                             .filter(pk=tx_id)
                             .first()
                         )

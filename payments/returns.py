@@ -264,7 +264,7 @@ def export_returns(*, currency: str, actor: Any) -> bytes:
     with transaction.atomic():
         # Lock order as in the staff services: the payments first, then their returns.
         list(
-            BankTransaction.objects.select_for_update(of=("self",))
+            BankTransaction.objects.select_for_update(no_key=True, of=("self",))
             .filter(
                 payment_return__status=PaymentReturn.Status.PROPOSED,
                 payment_return__currency=currency,
@@ -273,7 +273,7 @@ def export_returns(*, currency: str, actor: Any) -> bytes:
             .values_list("pk", flat=True)
         )
         returns = list(
-            PaymentReturn.objects.select_for_update()
+            PaymentReturn.objects.select_for_update(no_key=True)
             .filter(status=PaymentReturn.Status.PROPOSED, currency=currency)
             .order_by("pk")
         )
@@ -284,7 +284,7 @@ def export_returns(*, currency: str, actor: Any) -> bytes:
             )
         locked = {
             tx.pk: tx
-            for tx in BankTransaction.objects.select_for_update(of=("self",))
+            for tx in BankTransaction.objects.select_for_update(no_key=True, of=("self",))
             .select_related("bank_account")
             .filter(pk__in=[r.transaction_id for r in returns])
             .order_by("pk")
@@ -454,7 +454,7 @@ def match_returned_debits(*, transactions: Iterable[BankTransaction]) -> int:
     matched = 0
     with transaction.atomic():
         returns = list(
-            PaymentReturn.objects.select_for_update(of=("self",))
+            PaymentReturn.objects.select_for_update(no_key=True, of=("self",))
             .select_related("transaction")
             .filter(status=PaymentReturn.Status.EXPORTED, matched_transaction__isnull=True)
             .order_by("pk")
@@ -465,7 +465,7 @@ def match_returned_debits(*, transactions: Iterable[BankTransaction]) -> int:
             "matched_transaction"
         )
         debits = list(
-            BankTransaction.objects.select_for_update(of=("self",))
+            BankTransaction.objects.select_for_update(no_key=True, of=("self",))
             .filter(pk__in=ids, direction=BankTransaction.Direction.DEBIT)
             .exclude(pk__in=taken)
             .order_by("pk")
@@ -477,7 +477,7 @@ def match_returned_debits(*, transactions: Iterable[BankTransaction]) -> int:
             if payment_return is None:
                 continue
             del open_returns[payment_return.pk]
-            original = BankTransaction.objects.select_for_update(of=("self",)).get(
+            original = BankTransaction.objects.select_for_update(no_key=True, of=("self",)).get(
                 pk=payment_return.transaction_id
             )
             payment_return.matched_transaction = debit

@@ -30,12 +30,15 @@ STAFF_HANDLES = (
 
 
 def _lock_tx(tx: BankTransaction) -> BankTransaction:
-    return BankTransaction.objects.select_for_update(of=("self",)).get(pk=tx.pk)
+    return BankTransaction.objects.select_for_update(no_key=True, of=("self",)).get(pk=tx.pk)
 
 
 def _lock_documents(ids: list[int]) -> dict[int, Document]:
     """Documents locked in pk order, so two staff actions never deadlock."""
-    return {d.pk: d for d in Document.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+    return {
+        d.pk: d
+        for d in Document.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk")
+    }
 
 
 @transaction.atomic
