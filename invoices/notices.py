@@ -356,3 +356,22 @@ def send_notices(*, claim: str) -> int:
     if failures:
         raise failures[0]
     return sent
+
+
+def resend_stale_claims(*, now=None) -> int:
+    """Claims whose send task was lost (broker gone, retries exhausted) are sent again:
+    unsent notices claimed more than an hour ago, within the last week. A notice is
+    still sent at most once: `send_notices` skips what is sent or no longer due."""
+    from .tasks import send_notices_task
+
+    now = now or timezone.now()
+    claims = set(
+        DunningNotice.objects.filter(
+            sent_at__isnull=True,
+            claimed_at__lt=now - timedelta(hours=1),
+            claimed_at__gte=now - timedelta(days=7),
+        ).values_list("claim", flat=True)
+    )
+    for claim in sorted(map(str, claims)):
+        send_notices_task.delay(claim)
+    return len(claims)

@@ -79,10 +79,11 @@ def send_subscription_expired_email_task(subscription_id: int) -> bool:
 def daily_dunning_task() -> dict:
     """Once a day, in this order: lift the blocks whose date has come, block what is
     more than 30 days overdue, revoke after long non-payment."""
-    from . import dunning
+    from . import dunning, notices
 
     return {
         "lifted": dunning.lift_due_blocks(),
         "blocked": dunning.block_overdue_contracts(),
         "revoked": dunning.revoke_long_unpaid(),
+        "notices_resent": notices.resend_stale_claims(),
     }

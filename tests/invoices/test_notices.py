@@ -419,3 +419,28 @@ def test_two_concurrent_runs_claim_each_notice_once(bank_accounts, monkeypatch):
     assert _send_pending() == 60
     assert _send_pending() == 0
     assert len(mail.outbox) == 60
+
+
+@pytest.mark.django_db
+def test_a_lost_send_task_is_swept_up_and_sends_once(
+    bank_accounts, django_capture_on_commit_callbacks, monkeypatch
+):
+    from invoices.notices import resend_stale_claims
+
+    contract = ContractFactory()
+    AuthorizedPersonFactory(contract=contract)
+    document = _request(due=D(2026, 11, 20), contract=contract)
+    with django_capture_on_commit_callbacks(execute=False):  # the task never reaches a worker
+        send_reminders(today=D(2026, 11, 21))
+    notice = DunningNotice.objects.get(document=document)
+    queued: list[str] = []
+    monkeypatch.setattr(tasks.send_notices_task, "delay", queued.append)
+    assert resend_stale_claims(now=notice.claimed_at + timedelta(minutes=30)) == 0  # too fresh
+    assert resend_stale_claims(now=notice.claimed_at + timedelta(hours=2)) == 1
+    assert queued == [str(notice.claim)]
+    send_notices(claim=queued[0])
+    send_notices(claim=queued[0])
+    notice.refresh_from_db()
+    assert notice.sent_at is not None
+    assert len(mail.outbox) == 1
+    assert resend_stale_claims(now=notice.claimed_at + timedelta(hours=2)) == 0  # sent now
