@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, Max, OuterRef
 from django.utils import timezone
 
 from accounts.models import AuditLog, Contract, ContractBlock
@@ -25,7 +25,7 @@ from accounts.services import job_run, write_audit
 from billing_portal import fulfilment
 from billing_portal.workdays import unblock_date
 
-from .models import Document
+from .models import Document, DocumentStatus
 
 logger = logging.getLogger(__name__)
 
@@ -163,12 +163,13 @@ def _block_batch(locked: list[int], today: date, cutoff: date, claim_notices) ->
         for contract_id, documents in sorted(overdue.items())
     )
     contract_type = ContentType.objects.get_for_model(Contract)
+    numbers = dict(Contract.objects.filter(pk__in=overdue).values_list("pk", "number"))
     AuditLog.objects.bulk_create(
         AuditLog(
             actor_label="job:block_overdue_contracts",
             subject_type=contract_type,
             subject_id=str(block.contract_id),
-            subject_repr="",
+            subject_repr=numbers.get(block.contract_id, ""),
             event="contract.blocked",
             after={"reason": block.reason, "documents": block.documents},
         )
@@ -181,10 +182,13 @@ def _block_batch(locked: list[int], today: date, cutoff: date, claim_notices) ->
     return len(blocks)
 
 
-def schedule_unblock(*, contract_id: int, paid_on: date) -> None:
-    """Called in the transaction that records a payment: when no overdue document of
-    the contract is left, its overdue block gets its unblock date (the second working
-    day of the week after the payment was credited)."""
+def schedule_unblock(*, contract_id: int, settled_on: date) -> None:
+    """Called in the transaction that pays, cancels or credits a document of the
+    contract. When no overdue document is left, the overdue block gets its unblock
+    date: the second working day of the week after the week in which the last needed
+    payment was credited — the latest settlement among the contract's documents that
+    were due, whatever order the payments were paired in; while one is still overdue,
+    no date is set."""
     contract = (
         Contract.objects.select_for_update(no_key=True)
         .select_related("customer")
@@ -199,7 +203,15 @@ def schedule_unblock(*, contract_id: int, paid_on: date) -> None:
     if Document.objects.overdue(today).filter(contract=contract).exists():
         new_date = None
     else:
-        new_date = unblock_date(paid_on, country=contract.customer.country)
+        was_due = Document.objects.filter(contract=contract, due_date__lt=today)
+        credited = was_due.filter(paid_on__gte=block.blocked_on).aggregate(last=Max("paid_on"))
+        cancelled = was_due.filter(
+            status=DocumentStatus.CANCELLED, cancelled_at__date__gte=block.blocked_on
+        ).exists()
+        last = max(
+            d for d in (credited["last"], settled_on if cancelled else None, block.blocked_on) if d
+        )
+        new_date = unblock_date(last, country=contract.customer.country)
     if block.unblock_on != new_date:
         before = {"unblock_on": block.unblock_on.isoformat() if block.unblock_on else None}
         block.unblock_on = new_date
@@ -264,7 +276,12 @@ def revoke_long_unpaid(*, today: date | None = None) -> dict[str, int]:
     limit = today - timedelta(days=settings.BILLING["REVOKE_AFTER_DAYS"])
     with job_run("revoke_long_unpaid") as counts:
         counts["revoked"] = 0
+        cutoff = today - timedelta(days=settings.BILLING["BLOCK_AFTER_DAYS"])
+        still_long_overdue = Document.objects.overdue(today).filter(
+            contract_id=OuterRef("contract_id"), due_date__lt=cutoff
+        )
         due = ContractBlock.objects.filter(
+            Exists(still_long_overdue),
             reason=ContractBlock.Reason.OVERDUE, lifted_at__isnull=True, unblock_on__isnull=True,
             revoked_at__isnull=True, blocked_on__lte=limit,
         ).order_by("pk")  # fmt: skip

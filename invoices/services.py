@@ -375,6 +375,7 @@ def issue_credit_note(
             after=snapshot(invoice),
             note=credit_note.number,
         )
+        _reconsider_block(invoice)
     return credit_note
 
 
@@ -403,7 +404,16 @@ def cancel_payment_request(*, document: Document, actor: Any = None, reason: str
         after=snapshot(request),
         note=reason,
     )
+    _reconsider_block(request)
     return request
+
+
+def _reconsider_block(document: Document) -> None:
+    """A cancelled or credited document may have been the last overdue one."""
+    if document.contract_id is not None:
+        from .dunning import schedule_unblock
+
+        schedule_unblock(contract_id=document.contract_id, settled_on=business_today())
 
 
 @transaction.atomic

@@ -58,10 +58,10 @@ def apply_payment(*, document: Document, amount: Decimal, paid_on: date) -> Docu
         before=before,
         after=snapshot(document),
     )
-    if document.contract_id is not None and amount > ZERO:
+    if document.contract_id is not None:
         from .dunning import schedule_unblock
 
-        schedule_unblock(contract_id=document.contract_id, paid_on=paid_on)
+        schedule_unblock(contract_id=document.contract_id, settled_on=paid_on)
     if document.status == DocumentStatus.PAID and not was_paid:
         from .tasks import settle_paid_document_task
 

@@ -230,3 +230,44 @@ def test_blocking_racing_pairing_never_leaves_a_paid_contract_blocked(bank_accou
     for contract in contracts:
         block = _open_block(contract)
         assert block is None or block.unblock_on == date(2026, 12, 1), contract.number
+
+
+@pytest.mark.django_db
+def test_the_unblock_date_follows_the_last_credit_not_the_last_pairing(bank_accounts):
+    contract = ContractFactory()
+    a = _overdue(contract, due=date(2026, 9, 1), issued=date(2026, 8, 20))
+    b = _overdue(contract, due=date(2026, 9, 2), issued=date(2026, 8, 20))
+    block_overdue_contracts(today=date(2026, 10, 20))
+    with time_machine.travel(datetime(2026, 11, 10, 12, tzinfo=PRAGUE)):
+        _pay(b, date(2026, 11, 9))  # credited 9 Nov, paired first
+        _pay(a, date(2026, 10, 21))  # credited earlier, paired by hand later
+    # the week after 9 Nov: Monday 16, then Wednesday 18 (17 Nov is a Czech holiday)
+    assert contract_blocking(contract).expected_unblock_on == date(2026, 11, 18)
+
+
+@pytest.mark.django_db
+def test_paying_a_new_invoice_does_not_postpone_the_unblock(bank_accounts):
+    contract = ContractFactory()
+    overdue = _overdue(contract, due=date(2026, 9, 1), issued=date(2026, 8, 20))
+    block_overdue_contracts(today=date(2026, 10, 20))
+    with time_machine.travel(datetime(2026, 10, 21, 12, tzinfo=PRAGUE)):
+        _pay(overdue, date(2026, 10, 21))
+    fresh = _overdue(contract, due=date(2026, 11, 10), issued=date(2026, 10, 26))
+    with time_machine.travel(datetime(2026, 10, 26, 12, tzinfo=PRAGUE)):
+        _pay(fresh, date(2026, 10, 26))
+    assert contract_blocking(contract).expected_unblock_on == date(2026, 10, 27)
+
+
+@pytest.mark.django_db
+def test_cancelling_the_overdue_request_schedules_the_unblock_and_prevents_revocation(
+    bank_accounts,
+):
+    from invoices.services import cancel_payment_request
+
+    contract = ContractFactory()
+    request = _overdue(contract, due=date(2026, 9, 10), issued=date(2026, 9, 1))
+    block_overdue_contracts(today=date(2026, 10, 20))
+    with time_machine.travel(datetime(2026, 10, 22, 12, tzinfo=PRAGUE)):
+        cancel_payment_request(document=request, reason="vystaveno omylem")
+    assert contract_blocking(contract).expected_unblock_on == date(2026, 10, 27)
+    assert revoke_long_unpaid(today=date(2026, 12, 20))["revoked"] == 0
