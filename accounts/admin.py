@@ -7,6 +7,11 @@ with the "Block contract" action of the contract list, and lift a block with the
 "Lift block" action of the block list, which only users with the permission
 `accounts.unblock_contract` are offered. Both actions ask for a note and call
 `accounts.services`, which write the audit rows; a domain error becomes a message.
+
+A customer's written cancellation of a service is entered with the "Request
+cancellation" action of the subscription list: it asks for the date the request
+arrived and calls `invoices.lifecycle.request_cancellation` for each subscription,
+reporting its last day of service (or the domain error) as a message.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
@@ -31,6 +37,8 @@ from django.utils.translation import ngettext
 
 from billing_portal.admin_audit import AuditedAdmin
 from billing_portal.errors import BillingError
+from invoices.lifecycle import request_cancellation
+from invoices.services import business_today
 
 from . import services
 from .models import (
@@ -145,6 +153,31 @@ class LiftBlockForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
         help_text=_("Recorded with the block and in the audit log."),
     )
+
+
+class RequestCancellationForm(forms.Form):
+    requested_on = forms.DateField(
+        label=_("Request received on"),
+        initial=business_today,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_(
+            "The day the customer's written request arrived; it decides whether the "
+            "notice period is kept."
+        ),
+    )
+    note = forms.CharField(
+        label=_("Note"),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
+        help_text=_("E.g. how the request arrived; recorded in the audit log."),
+    )
+
+    def clean_requested_on(self) -> date:
+        requested_on = self.cleaned_data["requested_on"]
+        if requested_on > business_today():
+            raise forms.ValidationError(_("The request cannot have arrived in the future."))
+        return requested_on
 
 
 @admin.register(Customer)
@@ -338,17 +371,110 @@ class SubscriptionAdmin(AuditedAdmin):
         "valid_until",
         "billing_period_months",
         "status",
+        "cancellation_requested_on",
+        "ends_on",
     )
     list_filter = ("status", "product__kind")
     list_select_related = ("contract__customer", "product")
     search_fields = ("label", "contract__number")
     autocomplete_fields = ("contract", "product")
-    readonly_fields = ("renewal_requested_for", "created_at")
+    # A cancellation is entered only with the "Request cancellation" action.
+    readonly_fields = (
+        "renewal_requested_for",
+        "cancellation_requested_on",
+        "ends_on",
+        "created_at",
+    )
     date_hierarchy = "valid_until"
+    actions = ("request_cancellations",)
 
     @admin.display(description=_("customer"), ordering="contract__customer__name")
     def customer(self, obj: Subscription) -> Customer:
         return obj.contract.customer
+
+    @admin.action(description=_("Request cancellation"), permissions=("change",))
+    def request_cancellations(
+        self, request: HttpRequest, queryset: QuerySet
+    ) -> TemplateResponse | None:
+        form = _bound_on_confirm(RequestCancellationForm, request)
+        if form.is_bound and form.is_valid():
+            self._cancel(
+                request,
+                queryset,
+                form.cleaned_data["requested_on"],
+                form.cleaned_data["note"],
+            )
+            return None
+        subscriptions = queryset.select_related("contract__customer").order_by("label", "pk")
+        return action_form_page(
+            self,
+            request,
+            action="request_cancellations",
+            title=_("Request cancellation"),
+            intro=_(
+                "The customer's written cancellation of these services. A request that "
+                "arrives at least the notice period before the next billing period ends "
+                "the service with the current period, a later one with the following "
+                "period; renewal payment requests for periods after the last day are "
+                "cancelled or credited."
+            ),
+            form=form,
+            columns=(
+                _("Subscription"),
+                _("Contract"),
+                _("Customer"),
+                _("Valid until"),
+                _("Ends on"),
+            ),
+            rows=(
+                (
+                    s.pk,
+                    (
+                        s.label,
+                        s.contract.number,
+                        s.contract.customer.name,
+                        _short_date(s.valid_until),
+                        _short_date(s.ends_on),
+                    ),
+                )
+                for s in subscriptions
+            ),
+        )
+
+    def _cancel(
+        self, request: HttpRequest, queryset: QuerySet, requested_on: date, note: str
+    ) -> None:
+        for subscription in queryset.order_by("label", "pk"):
+            try:
+                with transaction.atomic():
+                    ends_on = request_cancellation(
+                        subscription=subscription, requested_on=requested_on, actor=request.user
+                    )
+                    if note:
+                        services.write_audit(
+                            event="subscription.cancellation_note",
+                            subject=subscription,
+                            actor=request.user,
+                            after={
+                                "requested_on": requested_on.isoformat(),
+                                "ends_on": ends_on.isoformat(),
+                            },
+                            note=note,
+                        )
+            except BillingError as error:
+                self.message_user(
+                    request,
+                    _("%(label)s: %(message)s")
+                    % {"label": subscription.label, "message": error.message},
+                    level=messages.ERROR,
+                )
+                continue
+            self.message_user(
+                request,
+                _("%(label)s: service ends on %(date)s")
+                % {"label": subscription.label, "date": date_format(ends_on, "d.m.Y")},
+                level=messages.SUCCESS,
+            )
 
 
 class BlockStateFilter(admin.SimpleListFilter):
