@@ -76,6 +76,11 @@ class Customer(models.Model):
         choices=PaymentMethod.choices,
         default=PaymentMethod.TRANSFER,
     )
+    auto_pay_by_credit = models.BooleanField(
+        _("pay renewals automatically by credit"),
+        default=False,
+        help_text=_("Renewal payment requests are then charged from the credit wallet on day 10."),
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
 
     class Meta:

@@ -1,1 +1,99 @@
-"""Models of the credits app arrive with its issue; the app exists so the layout is fixed."""
+"""Prepaid credit: one wallet per customer in the customer's currency, and the
+append-only ledger. The wallet's cached balance moves only with F() under the wallet's
+row lock, in the same transaction as the ledger row; a CHECK keeps it >= 0 and tests
+check it against the sum of the entries."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from billing_portal.money import ZERO, Currency
+
+
+class Wallet(models.Model):
+    customer = models.OneToOneField(
+        "accounts.Customer", on_delete=models.PROTECT, related_name="wallet"
+    )
+    currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices)
+    balance = models.DecimalField(_("balance"), max_digits=14, decimal_places=2, default=ZERO)
+    active = models.BooleanField(_("active"), default=True)
+    low_balance_threshold = models.DecimalField(
+        _("low-balance alert below"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    low_balance_alerted = models.BooleanField(_("low-balance alert sent"), default=False)
+    request_emails = models.BooleanField(_("e-mail payment requests"), default=True)
+    monthly_statement = models.BooleanField(_("monthly statement by e-mail"), default=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("credit wallet")
+        verbose_name_plural = _("credit wallets")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(balance__gte=0), name="wallet_balance_not_negative"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer} ({self.balance} {self.currency})"
+
+
+class LedgerEntry(models.Model):
+    """Append-only. `source_key` makes every entry idempotent on its source (one
+    top-up per paid document, one charge per payment request, one reversal per entry)."""
+
+    class Kind(models.TextChoices):
+        TOP_UP = "top_up", _("Top-up")
+        CHARGE = "charge", _("Charge")
+        REVERSAL = "reversal", _("Reversal")
+        REFUND = "refund", _("Refund")
+        ADJUSTMENT = "adjustment", _("Adjustment by staff")
+        SURPLUS = "surplus", _("Overpayment surplus")
+
+    wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="entries")
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    balance_after = models.DecimalField(_("balance after"), max_digits=14, decimal_places=2)
+    source_key = models.CharField(_("source"), max_length=100, unique=True)
+    document = models.ForeignKey(
+        "invoices.Document",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="credit_entries",
+    )
+    reverses = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    actor_label = models.CharField(_("actor"), max_length=100, default="system")
+    reason = models.TextField(_("reason"), blank=True)
+    created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("ledger entry")
+        verbose_name_plural = _("ledger entries")
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(amount=0), name="ledger_amount_not_zero"),
+            models.CheckConstraint(
+                condition=models.Q(balance_after__gte=0), name="ledger_balance_after_not_negative"
+            ),
+        ]
+        indexes = [models.Index(fields=["wallet", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.amount}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise ValueError("Ledger entries are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Ledger entries are append-only.")

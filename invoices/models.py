@@ -274,6 +274,8 @@ class Document(models.Model):
 
     STATE_FIELDS = (
         "status",
+        "credit_opt_out",
+        "paid_by_credit",
         "amount_paid",
         "paid_on",
         "fulfilled_at",
@@ -331,6 +333,12 @@ class Document(models.Model):
     seller = models.JSONField(_("seller snapshot"))
     buyer = models.JSONField(_("buyer snapshot"))
     note = models.TextField(_("note"), blank=True)
+    charge_by_credit = models.BooleanField(
+        _("automatically by credit"),
+        default=False,
+        help_text=_("Issued while the customer's auto-pay was on: charged from the wallet on "
+                    "day 10 unless the customer opts out."),
+    )  # fmt: skip
     issued_at = models.DateTimeField(_("issued"), default=timezone.now, editable=False)
     issued_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -348,6 +356,8 @@ class Document(models.Model):
     to_print = models.BooleanField(_("to print"), default=False, db_index=True)
     printed_at = models.DateTimeField(_("printed"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+    credit_opt_out = models.BooleanField(_("do not charge automatically"), default=False)
+    paid_by_credit = models.BooleanField(_("paid by credit"), default=False)
 
     objects = DocumentManager()
 

@@ -148,6 +148,7 @@ def issue_document(
     paid_on: date | None = None,
     order: Any = None,
     vat_regime: str | None = None,
+    charge_by_credit: bool = False,
 ) -> Document:
     """Issue one document: number, VAT per rate, snapshots; deliver after commit."""
     if not lines:
@@ -207,6 +208,7 @@ def issue_document(
         seller=seller_snapshot(bank_account),
         buyer=buyer_snapshot(customer, contract),
         note=note,
+        charge_by_credit=charge_by_credit,
         issued_by=actor if getattr(actor, "is_authenticated", False) else None,
         status=status,
         amount_paid=quantize(amount_paid),
@@ -557,6 +559,7 @@ def _issue_renewal(subscription: Subscription) -> Document:
         contract=subscription.contract,
         lines=[spec],
         due_date=max(subscription.valid_until, business_today()),
+        charge_by_credit=customer.auto_pay_by_credit and subscription.product.payable_by_credit,
     )
     Subscription.objects.filter(pk=subscription.pk).update(
         renewal_requested_for=subscription.valid_until

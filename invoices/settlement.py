@@ -78,7 +78,10 @@ def settle_paid_document(*, document_id: int) -> None:
     document = Document.objects.get(pk=document_id)
     if document.status != DocumentStatus.PAID:
         return
-    if document.kind == DocumentKind.PAYMENT_REQUEST:
+    # Paid from credit by a customer who is not a VAT payer: the VAT was invoiced at the
+    # top-up, so no further tax document (domain.md, "Credit wallet").
+    credit_without_tax = document.paid_by_credit and not document.buyer.get("vat_payer")
+    if document.kind == DocumentKind.PAYMENT_REQUEST and not credit_without_tax:
         try:
             issue_tax_invoice_for_paid_request(payment_request=document, paid_on=document.paid_on)
         except InvalidDocumentState as exc:
