@@ -36,6 +36,14 @@ app.conf.beat_schedule = {
         "task": "invoices.tasks.expire_subscriptions_task",
         "schedule": crontab(hour=0, minute=30),
     },
+    "charge-due-requests": {
+        "task": "credits.tasks.charge_due_requests_task",
+        "schedule": crontab(hour=5, minute=0),
+    },
+    "zero-top-up-invoices": {
+        "task": "credits.tasks.issue_zero_top_up_invoices_task",
+        "schedule": crontab(hour=4, minute=30),
+    },
     "issue-renewal-requests": {
         "task": "invoices.tasks.issue_renewal_requests_task",
         "schedule": crontab(hour=2, minute=0),

@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class CreditsConfig(AppConfig):
     name = "credits"
     verbose_name = _("Credit wallets")
+
+    def ready(self) -> None:
+        from billing_portal import fulfilment
+        from billing_portal.kinds import ProductKind
+
+        from . import services
+
+        fulfilment.register(ProductKind.CREDIT_TOPUP, services.fulfil_top_up_line, owner=self.name)

@@ -12,6 +12,7 @@ from django.db.models import F
 
 from accounts.services import snapshot, write_audit
 from billing_portal.errors import InvalidDocumentState
+from billing_portal.kinds import ProductKind
 from billing_portal.money import ZERO
 
 from .models import Document, DocumentKind, DocumentStatus
@@ -81,7 +82,10 @@ def settle_paid_document(*, document_id: int) -> None:
     # Paid from credit by a customer who is not a VAT payer: the VAT was invoiced at the
     # top-up, so no further tax document (domain.md, "Credit wallet").
     credit_without_tax = document.paid_by_credit and not document.buyer.get("vat_payer")
-    if document.kind == DocumentKind.PAYMENT_REQUEST and not credit_without_tax:
+    # A credit top-up is an advance: documented by the credits app's zero-amount tax
+    # invoice (non-VAT-payers), taxed when the credit is spent (VAT payers).
+    top_up = document.lines.filter(product_kind=ProductKind.CREDIT_TOPUP).exists()
+    if document.kind == DocumentKind.PAYMENT_REQUEST and not credit_without_tax and not top_up:
         try:
             issue_tax_invoice_for_paid_request(payment_request=document, paid_on=document.paid_on)
         except InvalidDocumentState as exc:

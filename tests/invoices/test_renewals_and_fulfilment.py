@@ -144,7 +144,7 @@ def test_accounts_registers_the_subscription_kinds():
     kinds = fulfilment.registered_kinds()
     for kind in ("domain", "hosting", "email", "ssl_certificate", "qualified_certificate"):
         assert kinds[kind] == "accounts"
-    assert "credit_topup" not in kinds  # the credits app will register it
+    assert kinds["credit_topup"] == "credits"
 
 
 def test_one_owner_per_kind():

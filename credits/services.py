@@ -1,0 +1,409 @@
+"""Every movement of prepaid credit.
+
+All balance changes go through `_post`: it locks the wallet row, is idempotent on the
+entry's `source_key`, moves the cached balance with F() and appends the ledger row in
+the same transaction. Lock order everywhere: the document first, then the wallet.
+
+Decisions:
+- A reversal reverses a top-up (negative) or a charge (positive). A charge whose
+  document is still paid is NOT reversed: the request was settled (tax invoice issued,
+  subscription extended) and un-paying it cannot be done cleanly here. Give the money
+  back with a credit note on the tax invoice and `adjust`/`refund`. A charge whose
+  document is no longer paid (accounting moved the payment off it) may be reversed.
+  Reversals, refunds, adjustments and surpluses are never reversed; correct them with
+  `adjust`.
+- `charge_request` charges only an OPEN request with nothing paid on it yet; a partly
+  paid one is refused (InvalidDocumentState), since the net/gross split of the rest is
+  ambiguous.
+- The top-up fulfilment handler credits, once per document, the sum of the net amounts
+  of the document's credit_topup lines (a request from `request_top_up` has one line).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.db.models import F
+from django.db.models.functions import Round
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from accounts.models import Customer
+from accounts.services import snapshot, write_audit
+from billing_portal.errors import (
+    CurrencyLocked,
+    InsufficientCredit,
+    InvalidDocumentState,
+    ValidationFailed,
+)
+from billing_portal.kinds import NOT_PAYABLE_BY_CREDIT, ProductKind
+from billing_portal.money import ZERO, quantize
+from invoices.models import Document, DocumentKind, DocumentStatus, Product
+
+from .models import LedgerEntry, Wallet
+
+logger = logging.getLogger(__name__)
+
+Kind = LedgerEntry.Kind
+
+
+def _actor_user(actor: Any) -> Any:
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
+def _require_reason(reason: str) -> str:
+    if not reason or not reason.strip():
+        raise ValidationFailed(_("A reason is required."))
+    return reason.strip()
+
+
+def _positive(amount: Decimal) -> Decimal:
+    amount = quantize(Decimal(amount))
+    if amount <= ZERO:
+        raise ValidationFailed(_("The amount must be positive."), amount=str(amount))
+    return amount
+
+
+def wallet_for(customer: Customer) -> Wallet:
+    """The customer's wallet, created in the customer's currency on first use. A
+    wallet's currency never changes (nor does the customer's)."""
+    wallet, _created = Wallet.objects.get_or_create(
+        customer=customer, defaults={"currency": customer.currency}
+    )
+    return wallet
+
+
+def _post(wallet_id: int, **kwargs: Any) -> LedgerEntry:
+    """Append one entry and move the cached balance, under the wallet's row lock.
+
+    Idempotent: an entry with the same source_key is returned as it is.
+    """
+    return _post_entry(wallet_id, **kwargs)[0]
+
+
+def _post_entry(
+    wallet_id: int,
+    *,
+    kind: str,
+    amount: Decimal,
+    source_key: str,
+    document: Document | None = None,
+    actor: Any = None,
+    reason: str = "",
+    reverses: LedgerEntry | None = None,
+) -> tuple[LedgerEntry, bool]:
+    """`_post`, also telling whether the entry was created now."""
+    with transaction.atomic():
+        wallet = Wallet.objects.select_for_update(no_key=True).get(pk=wallet_id)
+        existing = LedgerEntry.objects.filter(source_key=source_key).first()
+        if existing is not None:
+            return existing, False
+        amount = quantize(Decimal(amount))
+        if amount == ZERO:
+            raise ValidationFailed(_("The amount must not be zero."))
+        old_balance = wallet.balance
+        new_balance = old_balance + amount
+        if new_balance < ZERO:
+            # the DB CHECK (balance >= 0) is the backstop
+            raise InsufficientCredit(
+                balance=str(old_balance), amount=str(-amount), currency=wallet.currency
+            )
+        # Round(): exact on PostgreSQL; on SQLite (REAL arithmetic) it stops the drift
+        # (2.01 - 2.00 - 0.01 < 0) from tripping the CHECK.
+        changes: dict[str, Any] = {"balance": Round(F("balance") + amount, 2)}
+        alert = False
+        threshold = wallet.low_balance_threshold
+        if threshold is not None:
+            if old_balance >= threshold > new_balance and not wallet.low_balance_alerted:
+                changes["low_balance_alerted"] = True
+                alert = True
+            elif new_balance >= threshold and wallet.low_balance_alerted:
+                changes["low_balance_alerted"] = False
+        Wallet.objects.filter(pk=wallet_id).update(**changes)
+        wallet.refresh_from_db(fields=["balance", "low_balance_alerted"])
+        user = _actor_user(actor)
+        entry = LedgerEntry.objects.create(
+            wallet=wallet,
+            kind=kind,
+            amount=amount,
+            balance_after=wallet.balance,
+            source_key=source_key,
+            document=document,
+            reverses=reverses,
+            actor=user,
+            actor_label=user.get_username() if user else "system",
+            reason=reason,
+        )
+        if alert:
+            balance = wallet.balance
+            transaction.on_commit(
+                lambda: send_low_balance_email(wallet_id=wallet_id, balance=balance),
+                robust=True,
+            )
+        return entry, True
+
+
+def send_low_balance_email(*, wallet_id: int, balance: Decimal) -> bool:
+    """Tell the customer their balance fell below their threshold (after commit)."""
+    wallet = Wallet.objects.select_related("customer").get(pk=wallet_id)
+    customer = wallet.customer
+    if not customer.email:
+        return False
+    with translation.override(customer.language):
+        context = {
+            "wallet": wallet,
+            "customer": customer,
+            "balance": balance,
+            "threshold": wallet.low_balance_threshold,
+            "currency": wallet.currency,
+            "seller": settings.BILLING["SELLER"],
+        }
+        message = EmailMultiAlternatives(
+            subject=" ".join(render_to_string("email/low_balance_subject.txt", context).split()),
+            body=render_to_string("email/low_balance.txt", context),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[customer.email],
+        )
+    message.send()
+    logger.info("low-balance alert for wallet %s sent to %s", wallet_id, customer.email)
+    return True
+
+
+# --- top-up ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def credit_top_up(*, document: Document, amount: Decimal, paid_on: date) -> LedgerEntry:
+    """Credit a paid top-up document to its customer's wallet, once per document."""
+    wallet = wallet_for(document.customer)
+    if wallet.currency != document.currency:
+        raise CurrencyLocked(wallet_currency=wallet.currency, document_currency=document.currency)
+    return _post(
+        wallet.pk,
+        kind=Kind.TOP_UP,
+        amount=_positive(amount),
+        source_key=f"top_up:{document.pk}",
+        document=document,
+        reason=f"paid {paid_on.isoformat()}",
+    )
+
+
+def fulfil_top_up_line(*, line: Any, document: Any, paid_on: date) -> None:
+    """Fulfilment handler of product kind credit_topup: credit the NET amount (VAT was
+    invoiced on the top-up itself). Every top-up line of the document in one entry."""
+    total = sum(
+        (
+            other.net_amount
+            for other in document.lines.all()
+            if other.product_kind == ProductKind.CREDIT_TOPUP
+        ),
+        ZERO,
+    )
+    credit_top_up(document=document, amount=total or line.net_amount, paid_on=paid_on)
+
+
+@transaction.atomic
+def request_top_up(*, customer: Customer, net_amount: Decimal, actor: Any = None) -> Document:
+    """Issue a payment request for topping up `net_amount` of credit: gross (with VAT)
+    for customers who are not VAT payers, net for VAT payers."""
+    from invoices.services import LineSpec, issue_payment_request
+
+    net_amount = _positive(net_amount)
+    product = (
+        Product.objects.filter(kind=ProductKind.CREDIT_TOPUP, active=True).order_by("pk").first()
+    )
+    if product is None:
+        raise ValidationFailed(_("No credit top-up product is available."))
+    wallet = wallet_for(customer)
+    if wallet.currency != customer.currency:
+        raise CurrencyLocked(wallet_currency=wallet.currency, currency=customer.currency)
+    if not wallet.active:
+        raise ValidationFailed(_("The credit wallet is not active."))
+    line = LineSpec(
+        description=product.name_in(customer.language),
+        unit_price=net_amount,
+        product=product,
+        vat_category=product.vat_category,
+        vat_rate=Decimal("0") if customer.vat_payer else None,
+    )
+    return issue_payment_request(customer=customer, lines=[line], actor=actor)
+
+
+# --- charge ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def charge_request(*, request: Document, actor: Any = None) -> LedgerEntry:
+    """Pay an open payment request from the customer's wallet. Idempotent per request."""
+    from invoices.services import business_today
+    from invoices.settlement import apply_payment
+
+    locked = Document.objects.select_for_update(no_key=True).get(pk=request.pk)
+    source_key = f"charge:{locked.pk}"
+    existing = LedgerEntry.objects.filter(source_key=source_key).first()
+    if existing is not None:
+        return existing
+    if locked.kind != DocumentKind.PAYMENT_REQUEST:
+        raise InvalidDocumentState(
+            _("Only a payment request can be paid by credit."), document=locked.number
+        )
+    if locked.status != DocumentStatus.OPEN or locked.amount_paid != ZERO:
+        raise InvalidDocumentState(
+            _("Only an unpaid payment request can be paid by credit."), document=locked.number
+        )
+    wallet = wallet_for(locked.customer)
+    if wallet.currency != locked.currency:
+        raise CurrencyLocked(wallet_currency=wallet.currency, document_currency=locked.currency)
+    kinds = set(locked.lines.values_list("product_kind", flat=True))
+    if kinds & set(NOT_PAYABLE_BY_CREDIT):
+        raise ValidationFailed(
+            _("Dedicated servers and top-ups cannot be paid by credit."), document=locked.number
+        )
+    if not wallet.active:
+        raise ValidationFailed(_("The credit wallet is not active."))
+    # VAT payers pay the gross; others the net (their VAT was invoiced at the top-up).
+    amount = locked.amount_due if locked.buyer.get("vat_payer") else locked.total_net
+    entry = _post(
+        wallet.pk,
+        kind=Kind.CHARGE,
+        amount=-_positive(amount),
+        source_key=source_key,
+        document=locked,
+        actor=actor,
+    )
+    Document.objects.filter(pk=locked.pk).update(paid_by_credit=True)
+    locked.paid_by_credit = True
+    apply_payment(document=locked, amount=locked.amount_due, paid_on=business_today())
+    write_audit(
+        event="credit.charged",
+        subject=locked,
+        actor=actor,
+        after={"entry": entry.pk, "amount": str(entry.amount), "wallet": wallet.pk},
+    )
+    return entry
+
+
+# --- staff actions ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def reverse_entry(*, entry: LedgerEntry, actor: Any, reason: str) -> LedgerEntry:
+    """Reverse a top-up or a charge (see the module docstring for what is refused)."""
+    reason = _require_reason(reason)
+    entry = LedgerEntry.objects.get(pk=entry.pk)
+    if entry.kind not in (Kind.TOP_UP, Kind.CHARGE):
+        raise ValidationFailed(
+            _("Only a top-up or a charge can be reversed; use an adjustment."), entry=entry.pk
+        )
+    document = None
+    if entry.document_id is not None:
+        document = Document.objects.select_for_update(no_key=True).get(pk=entry.document_id)
+        if entry.kind == Kind.CHARGE and document.status == DocumentStatus.PAID:
+            raise InvalidDocumentState(
+                _(
+                    "The charged document is paid; issue a credit note and refund "
+                    "or adjust instead."
+                ),
+                document=document.number,
+            )
+    reversal, created = _post_entry(
+        entry.wallet_id,
+        kind=Kind.REVERSAL,
+        amount=-entry.amount,
+        source_key=f"reversal:{entry.pk}",
+        document=document,
+        actor=actor,
+        reason=reason,
+        reverses=entry,
+    )
+    if not created:
+        return reversal
+    write_audit(
+        event="credit.reversed",
+        subject=reversal.wallet,
+        actor=actor,
+        after=snapshot(reversal),
+        note=reason,
+    )
+    return reversal
+
+
+@transaction.atomic
+def refund(*, wallet: Wallet, amount: Decimal, actor: Any, reason: str) -> LedgerEntry:
+    """Money paid out of the wallet back to the customer."""
+    reason = _require_reason(reason)
+    entry = _post(
+        wallet.pk,
+        kind=Kind.REFUND,
+        amount=-_positive(amount),
+        source_key=f"refund:{uuid.uuid4()}",
+        actor=actor,
+        reason=reason,
+    )
+    write_audit(
+        event="credit.refunded",
+        subject=entry.wallet,
+        actor=actor,
+        after=snapshot(entry),
+        note=reason,
+    )
+    return entry
+
+
+@transaction.atomic
+def adjust(*, wallet: Wallet, amount: Decimal, actor: Any, reason: str) -> LedgerEntry:
+    """A signed correction by staff; the reason is required."""
+    reason = _require_reason(reason)
+    entry = _post(
+        wallet.pk,
+        kind=Kind.ADJUSTMENT,
+        amount=amount,
+        source_key=f"adjustment:{uuid.uuid4()}",
+        actor=actor,
+        reason=reason,
+    )
+    write_audit(
+        event="credit.adjusted",
+        subject=entry.wallet,
+        actor=actor,
+        after=snapshot(entry),
+        note=reason,
+    )
+    return entry
+
+
+def _set_active(*, wallet: Wallet, active: bool, actor: Any, reason: str) -> Wallet:
+    locked = Wallet.objects.select_for_update(no_key=True).get(pk=wallet.pk)
+    if locked.active == active:
+        return locked
+    before = snapshot(locked)
+    locked.active = active
+    locked.save(update_fields=["active"])
+    write_audit(
+        event="credit.wallet_activated" if active else "credit.wallet_deactivated",
+        subject=locked,
+        actor=actor,
+        before=before,
+        after=snapshot(locked),
+        note=reason,
+    )
+    return locked
+
+
+@transaction.atomic
+def deactivate_wallet(*, wallet: Wallet, actor: Any = None, reason: str = "") -> Wallet:
+    """Stop using the wallet for payments; the balance is kept."""
+    return _set_active(wallet=wallet, active=False, actor=actor, reason=reason)
+
+
+@transaction.atomic
+def reactivate_wallet(*, wallet: Wallet, actor: Any = None, reason: str = "") -> Wallet:
+    return _set_active(wallet=wallet, active=True, actor=actor, reason=reason)

@@ -1,0 +1,122 @@
+"""Many charges against one wallet at once (PostgreSQL row locks; skipped on SQLite)."""
+
+from __future__ import annotations
+
+import queue
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import connection, connections
+
+from billing_portal.errors import InsufficientCredit
+from credits import services
+from credits.models import LedgerEntry, Wallet
+from credits.selectors import ledger_balance
+from invoices.models import Document, DocumentStatus
+from invoices.services import LineSpec, business_today, issue_payment_request
+from tests.factories import PersonCustomerFactory, ProductFactory
+
+pytestmark = [
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="needs real row locks"),
+    pytest.mark.django_db(transaction=True),
+]
+
+
+def _setup(*, requests: int, balance: str) -> tuple[Wallet, list[Document]]:
+    customer = PersonCustomerFactory()  # not a VAT payer: charged the net 10.00
+    product = ProductFactory(code="hosting-c", kind="hosting")
+    top_up = issue_payment_request(
+        customer=customer, lines=[LineSpec(description="x", unit_price=Decimal("1"))]
+    )
+    services.credit_top_up(document=top_up, amount=Decimal(balance), paid_on=business_today())
+    due = [
+        issue_payment_request(
+            customer=customer,
+            lines=[LineSpec(description="Hosting", unit_price=Decimal("10.00"), product=product)],
+        )
+        for _ in range(requests)
+    ]
+    return services.wallet_for(customer), due
+
+
+def _run(workers: list) -> list[BaseException]:
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(len(workers))
+
+    def wrap(work) -> None:
+        try:
+            barrier.wait(timeout=30)
+            work()
+        except BaseException as exc:  # reported by the test
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=wrap, args=(work,)) for work in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=180)
+    assert not any(thread.is_alive() for thread in threads)
+    return errors
+
+
+def _check(wallet: Wallet) -> None:
+    wallet.refresh_from_db()
+    assert wallet.balance == ledger_balance(wallet)
+    last = wallet.entries.order_by("-pk").first()
+    assert last is not None
+    assert sum(e.amount for e in wallet.entries.all()) == wallet.balance
+
+
+def test_eight_threads_charge_exactly_what_the_wallet_holds(bank_accounts):
+    wallet, due = _setup(requests=100, balance="300.00")
+    todo: queue.Queue[Document] = queue.Queue()
+    for request in due:
+        todo.put(request)
+    refused: list[int] = []
+
+    def work() -> None:
+        while True:
+            try:
+                request = todo.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                services.charge_request(request=request)
+            except InsufficientCredit:
+                refused.append(request.pk)
+
+    errors = _run([work] * 8)
+    assert errors == []
+    wallet.refresh_from_db()
+    charges = LedgerEntry.objects.filter(wallet=wallet, kind="charge")
+    assert charges.count() == 30
+    assert len(refused) == 70
+    assert wallet.balance == Decimal("0.00")
+    paid = Document.objects.filter(pk__in=[r.pk for r in due], status=DocumentStatus.PAID)
+    assert paid.count() == 30
+    assert set(paid.values_list("pk", flat=True)) == set(
+        charges.values_list("document_id", flat=True)
+    )
+    assert not Document.objects.filter(pk__in=refused, paid_by_credit=True).exists()
+    _check(wallet)
+
+
+def test_the_same_list_charged_by_two_threads_charges_each_request_once(bank_accounts):
+    wallet, due = _setup(requests=40, balance="1000.00")
+
+    def work() -> None:
+        for request in due:
+            services.charge_request(request=request)
+
+    errors = _run([work, work])
+    assert errors == []
+    charges = LedgerEntry.objects.filter(wallet=wallet, kind="charge")
+    assert charges.count() == 40
+    assert charges.values("document_id").distinct().count() == 40
+    wallet.refresh_from_db()
+    assert wallet.balance == Decimal("600.00")
+    assert Document.objects.filter(pk__in=[r.pk for r in due], status="paid").count() == 40
+    _check(wallet)
