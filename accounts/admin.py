@@ -35,7 +35,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from billing_portal.admin_audit import AuditedAdmin
+from billing_portal.admin_audit import AuditedAdmin, ViewOnlyMixin, null_filter
 from billing_portal.errors import BillingError
 from invoices.lifecycle import request_cancellation
 from invoices.services import business_today
@@ -62,17 +62,8 @@ def pretty_json(value: Any) -> str:
     return format_html('<pre style="margin: 0; white-space: pre-wrap;">{}</pre>', text)
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ViewOnlyMixin, admin.ModelAdmin):
     """Nothing can be added, changed or deleted; the change page is a view page."""
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 def _short_date(value: date | None) -> str:
@@ -228,7 +219,7 @@ class AuthorizedPersonInline(admin.TabularInline):
     raw_id_fields = ("user",)
 
 
-class ContractBlockInline(admin.TabularInline):
+class ContractBlockInline(ViewOnlyMixin, admin.TabularInline):
     """The contract's blocks, lifted ones included; a view, never an editor."""
 
     model = ContractBlock
@@ -248,15 +239,6 @@ class ContractBlockInline(admin.TabularInline):
     )
     readonly_fields = fields
     ordering = ("-blocked_on", "-pk")
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Contract)
@@ -477,34 +459,20 @@ class SubscriptionAdmin(AuditedAdmin):
             )
 
 
-class BlockStateFilter(admin.SimpleListFilter):
-    title = _("state")
-    parameter_name = "state"
-
-    def lookups(self, request, model_admin):
-        return (("active", _("Active")), ("lifted", _("Lifted")))
-
-    def queryset(self, request, queryset):
-        if self.value() == "active":
-            return queryset.filter(lifted_at__isnull=True)
-        if self.value() == "lifted":
-            return queryset.filter(lifted_at__isnull=False)
-        return queryset
-
-
-class UnblockScheduledFilter(admin.SimpleListFilter):
-    title = _("unblock scheduled")
-    parameter_name = "unblock_scheduled"
-
-    def lookups(self, request, model_admin):
-        return (("yes", _("Yes")), ("no", _("No")))
-
-    def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset.filter(unblock_on__isnull=False)
-        if self.value() == "no":
-            return queryset.filter(unblock_on__isnull=True)
-        return queryset
+BlockStateFilter = null_filter(
+    "lifted_at",
+    title=_("state"),
+    parameter="state",
+    set_choice=("lifted", _("Lifted")),
+    unset_choice=("active", _("Active")),
+)
+UnblockScheduledFilter = null_filter(
+    "unblock_on",
+    title=_("unblock scheduled"),
+    parameter="unblock_scheduled",
+    set_choice=("yes", _("Yes")),
+    unset_choice=("no", _("No")),
+)
 
 
 @admin.register(ContractBlock)

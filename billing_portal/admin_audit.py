@@ -145,3 +145,42 @@ class AuditedAdmin(admin.ModelAdmin):
         except BillingError as error:
             self.message_user(request, error.message, level=messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
+
+
+class ViewOnlyMixin:
+    """A view, never an editor: rows here are written by the services only."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+def null_filter(
+    field: str,
+    *,
+    title: Any,
+    parameter: str,
+    set_choice: tuple[str, Any],
+    unset_choice: tuple[str, Any],
+) -> type[admin.SimpleListFilter]:
+    """A list filter on whether a nullable field (a date, mostly) is filled in."""
+
+    class NullFilter(admin.SimpleListFilter):
+        def lookups(self, request, model_admin):
+            return (unset_choice, set_choice)
+
+        def queryset(self, request, queryset):
+            if self.value() == set_choice[0]:
+                return queryset.filter(**{f"{field}__isnull": False})
+            if self.value() == unset_choice[0]:
+                return queryset.filter(**{f"{field}__isnull": True})
+            return queryset
+
+    NullFilter.title = title
+    NullFilter.parameter_name = parameter
+    return NullFilter

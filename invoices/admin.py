@@ -34,7 +34,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from billing_portal.admin_audit import AuditedAdmin
+from billing_portal.admin_audit import AuditedAdmin, ViewOnlyMixin, null_filter
 from billing_portal.errors import BillingError
 
 from . import services
@@ -118,21 +118,12 @@ class OrderAdmin(AuditedAdmin):
 
 
 @admin.register(NumberSeries)
-class NumberSeriesAdmin(admin.ModelAdmin):
+class NumberSeriesAdmin(ViewOnlyMixin, admin.ModelAdmin):
     """Counters are taken only by `invoices.numbering` under a row lock."""
 
     list_display = ("kind", "year", "last_number")
     list_filter = ("kind", "year")
     readonly_fields = ("kind", "year", "last_number")
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 # --- documents -----------------------------------------------------------------------
@@ -168,19 +159,10 @@ class ReasonForm(forms.Form):
     )
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(ViewOnlyMixin, admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class DocumentLineInline(ReadOnlyInline):
@@ -210,7 +192,7 @@ class DocumentVatLineInline(ReadOnlyInline):
     readonly_fields = fields
 
 
-class DocumentAdmin(admin.ModelAdmin):
+class DocumentAdmin(ViewOnlyMixin, admin.ModelAdmin):
     """All documents (the concrete table); the proxies' admins subclass it."""
 
     list_display = (
@@ -304,16 +286,7 @@ class DocumentAdmin(admin.ModelAdmin):
     )
     readonly_fields = tuple(f for _title, opts in fieldsets for f in opts["fields"])
 
-    # --- permissions: a view, never an editor ----------------------------------------
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+    # --- permissions: a view (ViewOnlyMixin), actions need the real change right ----
 
     def has_manage_permission(self, request) -> bool:
         """May run the actions (which call services): the real "change" permission of
@@ -616,23 +589,17 @@ class CreditNoteAdmin(DocumentAdmin):
 # --- dunning notices -----------------------------------------------------------------
 
 
-class NoticeSentFilter(admin.SimpleListFilter):
-    title = _("sent")
-    parameter_name = "sent"
-
-    def lookups(self, request, model_admin):
-        return (("yes", _("Yes")), ("no", _("No")))
-
-    def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset.filter(sent_at__isnull=False)
-        if self.value() == "no":
-            return queryset.filter(sent_at__isnull=True)
-        return queryset
+NoticeSentFilter = null_filter(
+    "sent_at",
+    title=_("sent"),
+    parameter="sent",
+    set_choice=("yes", _("Yes")),
+    unset_choice=("no", _("No")),
+)
 
 
 @admin.register(DunningNotice)
-class DunningNoticeAdmin(admin.ModelAdmin):
+class DunningNoticeAdmin(ViewOnlyMixin, admin.ModelAdmin):
     """Reminders and block notices as claimed and sent by `invoices.dunning`; a view."""
 
     list_display = ("document", "level", "claimed_at", "sent_at", "recipients_list")
@@ -642,15 +609,6 @@ class DunningNoticeAdmin(admin.ModelAdmin):
     date_hierarchy = "claimed_at"
     fields = ("document", "level", "claimed_at", "claim", "sent_at", "recipients_list")
     readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.display(description=_("recipients"))
     def recipients_list(self, obj: DunningNotice) -> str:

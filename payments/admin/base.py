@@ -18,6 +18,7 @@ from django.utils.formats import number_format
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 
+from billing_portal.admin_audit import ViewOnlyMixin
 from billing_portal.errors import BillingError
 
 FORM_TEMPLATE = "admin/payments/form_page.html"
@@ -34,19 +35,10 @@ def _attachment(content: bytes, *, filename: str, content_type: str) -> HttpResp
     return response
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ViewOnlyMixin, admin.ModelAdmin):
     """A view, never an editor; the services change these rows."""
 
     form_template = FORM_TEMPLATE
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     def has_manage_permission(self, request: HttpRequest) -> bool:
         """May call the services: the model's real "change" permission."""

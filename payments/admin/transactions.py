@@ -19,6 +19,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
+from billing_portal.admin_audit import ViewOnlyMixin
 from billing_portal.errors import BillingError
 from invoices.models import Document
 
@@ -55,7 +56,7 @@ class ReviewQueueFilter(admin.SimpleListFilter):
         return queryset
 
 
-class AllocationInline(admin.TabularInline):
+class AllocationInline(ViewOnlyMixin, admin.TabularInline):
     model = Allocation
     fk_name = "transaction"
     extra = 0
@@ -63,15 +64,6 @@ class AllocationInline(admin.TabularInline):
     fields = ("created_at", "document", "amount", "rule", "actor_label", "note")
     readonly_fields = fields
     ordering = ("created_at", "pk")
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("document")
