@@ -81,6 +81,14 @@ class Customer(models.Model):
         default=False,
         help_text=_("Renewal payment requests are then charged from the credit wallet on day 10."),
     )
+    payment_request_emails = models.BooleanField(
+        _("e-mail payment requests and reminders"),
+        default=True,
+        help_text=_(
+            "Off: payment requests, reminders and credit notices are not e-mailed; they "
+            "remain in the portal. Tax documents and the contract block notice still are."
+        ),
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
 
     class Meta:
@@ -313,15 +321,21 @@ class AuditLog(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("actor"),
+        db_index=False,
     )
     actor_label = models.CharField(_("actor label"), max_length=100, default="system")
     subject_type = models.ForeignKey(
-        ContentType, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("subject type")
+        ContentType,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        verbose_name=_("subject type"),
+        db_index=False,
     )
     subject_id = models.CharField(_("subject ID"), max_length=64, blank=True)
     subject = GenericForeignKey("subject_type", "subject_id")
     subject_repr = models.CharField(_("subject"), max_length=200, blank=True)
-    event = models.CharField(_("event"), max_length=100, db_index=True)
+    event = models.CharField(_("event"), max_length=100)
     before = models.JSONField(_("before"), null=True, blank=True)
     after = models.JSONField(_("after"), null=True, blank=True)
     note = models.TextField(_("note"), blank=True)
@@ -330,7 +344,15 @@ class AuditLog(models.Model):
         verbose_name = _("audit log entry")
         verbose_name_plural = _("audit log")
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["subject_type", "subject_id"])]
+        # the trail is written by every change; no LIKE twin of `event`, and the
+        # subject pair serves lookups by subject type as well
+        indexes = [
+            models.Index(fields=["subject_type", "subject_id"]),
+            models.Index(fields=["event"], name="auditlog_event"),
+            models.Index(
+                fields=["actor"], condition=models.Q(actor__isnull=False), name="auditlog_actor"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label}: {self.event}"

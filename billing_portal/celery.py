@@ -44,6 +44,10 @@ app.conf.beat_schedule = {
         "task": "credits.tasks.issue_zero_top_up_invoices_task",
         "schedule": crontab(hour=4, minute=30),
     },
+    "monthly-credit-statements": {  # the 1st for the previous month; later days catch up
+        "task": "credits.tasks.send_monthly_statements_task",
+        "schedule": crontab(hour=6, minute=30),
+    },
     "issue-renewal-requests": {
         "task": "invoices.tasks.issue_renewal_requests_task",
         "schedule": crontab(hour=2, minute=0),

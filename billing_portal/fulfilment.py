@@ -65,7 +65,8 @@ def unregister(kind: str) -> None:
 
 # --- lifecycle events: what other apps do when a contract's state changes -------------
 # e.g. "revoke_certificates": the certificates app revokes every certificate of a
-# contract that stayed unpaid too long. Several apps may listen to one event.
+# contract that stayed unpaid too long; "payment_surplus": the credits app takes the
+# overpaid part of a payment into the customer's wallet. Several apps may listen.
 
 _lifecycle: dict[str, list[Callable[..., None]]] = {}
 
@@ -82,6 +83,12 @@ def emit_lifecycle(event: str, **kwargs: Any) -> int:
     for handler in handlers:
         handler(**kwargs)
     return len(handlers)
+
+
+def ask_lifecycle(event: str, **kwargs: Any) -> list[Any]:
+    """Call every handler of the event and return their answers (e.g. how much of a
+    payment's surplus the credits app took)."""
+    return [handler(**kwargs) for handler in list(_lifecycle.get(event, ()))]
 
 
 def off_lifecycle(event: str, handler: Callable[..., None]) -> None:

@@ -13,3 +13,4 @@ class CreditsConfig(AppConfig):
         from . import services
 
         fulfilment.register(ProductKind.CREDIT_TOPUP, services.fulfil_top_up_line, owner=self.name)
+        fulfilment.on_lifecycle("payment_surplus", services.credit_payment_surplus)

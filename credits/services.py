@@ -237,6 +237,33 @@ def request_top_up(*, customer: Customer, net_amount: Decimal, actor: Any = None
     return issue_payment_request(customer=customer, lines=[line], actor=actor)
 
 
+def credit_payment_surplus(
+    *,
+    customer: Customer,
+    amount: Decimal,
+    currency: str,
+    source_key: str,
+    document: Document,
+    reason: str,
+) -> Decimal:
+    """Lifecycle handler "payment_surplus": the overpaid part of a payment becomes
+    credit, once per payment. Returns what was credited now; ZERO when the wallet is in
+    another currency or inactive (the payments app then leaves it unallocated)."""
+    wallet = wallet_for(customer)
+    if wallet.currency != currency or not wallet.active:
+        logger.info("surplus %s %s of %s not credited: wallet", amount, currency, document)
+        return ZERO
+    entry, created = _post_entry(
+        wallet.pk,
+        kind=Kind.SURPLUS,
+        amount=_positive(amount),
+        source_key=source_key,
+        document=document,
+        reason=reason,
+    )
+    return entry.amount if created else ZERO
+
+
 # --- charge ----------------------------------------------------------------------------
 
 
@@ -407,3 +434,60 @@ def deactivate_wallet(*, wallet: Wallet, actor: Any = None, reason: str = "") ->
 @transaction.atomic
 def reactivate_wallet(*, wallet: Wallet, actor: Any = None, reason: str = "") -> Wallet:
     return _set_active(wallet=wallet, active=True, actor=actor, reason=reason)
+
+
+# --- the customer's own settings (portal) ----------------------------------------------
+
+
+@transaction.atomic
+def update_credit_settings(
+    *,
+    customer: Customer,
+    actor: Any,
+    auto_pay_by_credit: bool,
+    payment_request_emails: bool,
+    monthly_statement: bool,
+    low_balance_threshold: Decimal | None,
+) -> Wallet:
+    """The switches a customer sets in the portal: auto-pay, payment-request e-mails,
+    the monthly statement and the low-balance threshold. Audited with the person."""
+    locked = Customer.objects.select_for_update(no_key=True).get(pk=customer.pk)
+    wallet = Wallet.objects.select_for_update(no_key=True).get(pk=wallet_for(locked).pk)
+    if low_balance_threshold is not None:
+        low_balance_threshold = quantize(Decimal(low_balance_threshold))
+        if low_balance_threshold < ZERO:
+            raise ValidationFailed(_("The threshold must not be negative."))
+    before = {
+        "auto_pay_by_credit": locked.auto_pay_by_credit,
+        "payment_request_emails": locked.payment_request_emails,
+        "monthly_statement": wallet.monthly_statement,
+        "low_balance_threshold": wallet.low_balance_threshold,
+    }
+    after = {
+        "auto_pay_by_credit": auto_pay_by_credit,
+        "payment_request_emails": payment_request_emails,
+        "monthly_statement": monthly_statement,
+        "low_balance_threshold": low_balance_threshold,
+    }
+    if before == after:
+        return wallet
+    Customer.objects.filter(pk=locked.pk).update(
+        auto_pay_by_credit=auto_pay_by_credit, payment_request_emails=payment_request_emails
+    )
+    changes: dict[str, Any] = {
+        "monthly_statement": monthly_statement,
+        "low_balance_threshold": low_balance_threshold,
+    }
+    if low_balance_threshold != wallet.low_balance_threshold:
+        # a new threshold starts a new "crossing": alert when the balance is under it
+        changes["low_balance_alerted"] = False
+    Wallet.objects.filter(pk=wallet.pk).update(**changes)
+    write_audit(
+        event="customer.credit_settings_changed",
+        subject=locked,
+        actor=actor,
+        before={k: str(v) if isinstance(v, Decimal) else v for k, v in before.items()},
+        after={k: str(v) if isinstance(v, Decimal) else v for k, v in after.items()},
+    )
+    wallet.refresh_from_db()
+    return wallet

@@ -13,14 +13,21 @@ from django.utils import timezone, translation
 
 from accounts.models import Customer
 
-from .models import Document
+from .models import Document, DocumentKind
 
 logger = logging.getLogger(__name__)
 
 
 def schedule_delivery(document: Document, *, resend: bool = False) -> None:
-    """Called inside the issuing transaction; nothing leaves before it commits."""
-    if document.customer.invoice_delivery == Customer.Delivery.POST:
+    """Called inside the issuing transaction; nothing leaves before it commits.
+
+    A payment request of a customer who switched payment-request e-mails off is not
+    e-mailed (it stays in the portal) unless staff resend it."""
+    customer = document.customer
+    muted = document.kind == DocumentKind.PAYMENT_REQUEST and not customer.payment_request_emails
+    if muted and not resend:
+        return
+    if customer.invoice_delivery == Customer.Delivery.POST:
         Document.objects.filter(pk=document.pk).update(to_print=True)
         document.to_print = True
         return

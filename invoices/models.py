@@ -286,10 +286,14 @@ class Document(models.Model):
     )
 
     kind = models.CharField(_("kind"), max_length=20, choices=DocumentKind.choices)
-    number = models.CharField(_("number"), max_length=20, unique=True)
+    # Indexes are chosen for write cost too: a document is updated when it is paid,
+    # sent, printed, and the auto-charge pays tens of thousands in one run; every index
+    # an update touches costs on every one of them (no LIKE twins of the unique number
+    # and the variable symbol, partial indexes for the rarely set foreign keys).
+    number = models.CharField(_("number"), max_length=20)
     year = models.PositiveSmallIntegerField(_("series year"))
     sequence = models.PositiveIntegerField(_("sequence"))
-    variable_symbol = models.CharField(_("variable symbol"), max_length=10, db_index=True)
+    variable_symbol = models.CharField(_("variable symbol"), max_length=10)
     customer = models.ForeignKey(
         "accounts.Customer",
         on_delete=models.PROTECT,
@@ -305,13 +309,19 @@ class Document(models.Model):
         verbose_name=_("contract"),
     )
     order = models.ForeignKey(
-        Order, on_delete=models.PROTECT, null=True, blank=True, related_name="documents"
+        Order,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="documents",
+        db_index=False,
     )
     related_document = models.ForeignKey(
         "self",
         on_delete=models.PROTECT,
         null=True,
         blank=True,
+        db_index=False,
         related_name="derived_documents",
         verbose_name=_("related document"),
         help_text=_(
@@ -319,7 +329,12 @@ class Document(models.Model):
         ),
     )
     bank_account = models.ForeignKey(
-        BankAccount, on_delete=models.PROTECT, related_name="documents", null=True, blank=True
+        BankAccount,
+        on_delete=models.PROTECT,
+        related_name="documents",
+        null=True,
+        blank=True,
+        db_index=False,
     )
     currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices)
     language = models.CharField(_("language"), max_length=2)
@@ -341,7 +356,12 @@ class Document(models.Model):
     )  # fmt: skip
     issued_at = models.DateTimeField(_("issued"), default=timezone.now, editable=False)
     issued_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     # --- state: the only fields that change after issue ---
     status = models.CharField(
@@ -353,7 +373,7 @@ class Document(models.Model):
     paid_on = models.DateField(_("paid on"), null=True, blank=True)
     fulfilled_at = models.DateTimeField(_("fulfilled"), null=True, blank=True)
     sent_at = models.DateTimeField(_("e-mailed"), null=True, blank=True)
-    to_print = models.BooleanField(_("to print"), default=False, db_index=True)
+    to_print = models.BooleanField(_("to print"), default=False)
     printed_at = models.DateTimeField(_("printed"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
     credit_opt_out = models.BooleanField(_("do not charge automatically"), default=False)
@@ -366,6 +386,7 @@ class Document(models.Model):
         verbose_name_plural = _("documents")
         ordering = ["-issue_date", "-number"]
         constraints = [
+            models.UniqueConstraint(fields=["number"], name="document_number_unique"),
             models.UniqueConstraint(
                 fields=["kind", "year", "sequence"], name="document_unique_sequence"
             ),
@@ -388,6 +409,18 @@ class Document(models.Model):
         indexes = [
             models.Index(fields=["status", "due_date"]),
             models.Index(fields=["kind", "status"]),
+            models.Index(fields=["variable_symbol"], name="document_vs"),
+            models.Index(
+                fields=["to_print"], condition=models.Q(to_print=True), name="document_to_print"
+            ),
+            models.Index(
+                fields=["related_document"],
+                condition=models.Q(related_document__isnull=False),
+                name="document_related",
+            ),
+            models.Index(
+                fields=["order"], condition=models.Q(order__isnull=False), name="document_order"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -146,7 +146,11 @@ def claim_notices(*, document_ids: list[int], level: str) -> uuid.UUID | None:
 
 
 def _dunned_documents():
-    return Document.objects.receivable().filter(contract__isnull=False, kind__in=DUNNED_KINDS)
+    """Reminders go out for receivables of a contract; a customer who switched
+    payment-request e-mails off gets none (the block notice is claimed elsewhere)."""
+    return Document.objects.receivable().filter(
+        contract__isnull=False, kind__in=DUNNED_KINDS, customer__payment_request_emails=True
+    )
 
 
 def _default_level_ids(level: str, since: int, until: int, *, today: date, exclude_kinds):

@@ -103,3 +103,21 @@ def settle_paid_document(*, document_id: int) -> None:
         from .tasks import send_payment_received_email_task
 
         transaction.on_commit(lambda: send_payment_received_email_task.delay(document_id))
+
+
+def settle_paid_documents(*, document_ids: list[int]) -> int:
+    """Settle a batch of documents paid together (the set-based auto-charge), each in
+    its own transaction; one that fails is handed to its own retried task, so a bad
+    document neither stops the batch nor settles the others twice."""
+    from .tasks import settle_paid_document_task
+
+    settled = 0
+    for document_id in document_ids:
+        try:
+            with transaction.atomic():
+                settle_paid_document(document_id=document_id)
+            settled += 1
+        except Exception:
+            logger.exception("settlement of document %s failed; retried alone", document_id)
+            settle_paid_document_task.delay(document_id)
+    return settled

@@ -30,6 +30,13 @@ def settle_paid_document_task(document_id: int) -> None:
     settle_paid_document(document_id=document_id)
 
 
+@shared_task
+def settle_paid_documents_task(document_ids: list[int]) -> int:
+    from .settlement import settle_paid_documents
+
+    return settle_paid_documents(document_ids=document_ids)
+
+
 @shared_task(
     autoretry_for=(SMTPException, ConnectionError, TimeoutError),
     retry_backoff=True,

@@ -3,7 +3,8 @@
 Money is never stored by read-modify-write: a document's paid amount and a
 transaction's allocated amount are the sums of append-only `Allocation` rows; the
 cached `allocated_amount` is updated with F() under the transaction's row lock and a
-CHECK keeps it within the transaction's amount.
+CHECK keeps it within the transaction's amount. An overpaid part credited to the
+customer's wallet is `credited_amount` (its ledger entry is keyed by the transaction).
 """
 
 from __future__ import annotations
@@ -126,6 +127,13 @@ class BankTransaction(models.Model):
     allocated_amount = models.DecimalField(
         _("allocated"), max_digits=14, decimal_places=2, default=ZERO
     )
+    credited_amount = models.DecimalField(
+        _("credited to the wallet"),
+        max_digits=14,
+        decimal_places=2,
+        default=ZERO,
+        help_text=_("The overpaid part that went to the customer's credit wallet."),
+    )
     review_reason = models.CharField(_("review reason"), max_length=200, blank=True)
     candidates = models.JSONField(_("candidate documents"), default=list, blank=True)
     processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
@@ -145,6 +153,11 @@ class BankTransaction(models.Model):
                 & models.Q(allocated_amount__lte=models.F("amount")),
                 name="bank_tx_allocated_within_amount",
             ),
+            models.CheckConstraint(
+                condition=models.Q(credited_amount__gte=0)
+                & models.Q(credited_amount__lte=models.F("amount") - models.F("allocated_amount")),
+                name="bank_tx_credited_within_rest",
+            ),
         ]
         indexes = [
             models.Index(fields=["variable_symbol"]),
@@ -156,7 +169,8 @@ class BankTransaction(models.Model):
 
     @property
     def unallocated(self) -> Decimal:
-        return self.amount - self.allocated_amount
+        """What is neither on a document nor credited to a wallet (may be returned)."""
+        return self.amount - self.allocated_amount - self.credited_amount
 
 
 class Allocation(models.Model):

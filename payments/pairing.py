@@ -22,8 +22,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from accounts.services import job_run
+from billing_portal.fulfilment import ask_lifecycle
 from billing_portal.money import ZERO
-from invoices.models import Document, DocumentKind, DocumentStatus
+from invoices.models import Document, DocumentKind, DocumentStatus, Product
 from invoices.settlement import apply_payment
 
 from .models import Allocation, BankTransaction, TransactionStatus
@@ -143,6 +144,38 @@ def allocate(
     return allocation
 
 
+def credit_surplus(*, tx: BankTransaction, document: Document, amount: Decimal) -> Decimal:
+    """Send the overpaid part of a payment to the customer's credit wallet when every
+    product on the document says so (`Product.overpayment_policy`) and the credits app
+    takes it (a wallet in the payment's currency, active). Otherwise it stays
+    unallocated: visible to staff and proposed for return after the set time.
+
+    Called under the payment's and the document's locks, before the allocation, so
+    the wallet is locked before the contract, in the order the auto-charge uses.
+    """
+    policies = set(
+        document.lines.exclude(product=None).values_list("product__overpayment_policy", flat=True)
+    )
+    if policies - {Product.OverpaymentPolicy.CREDIT}:
+        return ZERO
+    answers = ask_lifecycle(
+        "payment_surplus",
+        customer=document.customer,
+        amount=amount,
+        currency=tx.currency,
+        source_key=f"surplus:{tx.pk}",
+        document=document,
+        reason=f"{tx.booking_date.isoformat()} {tx.bank_reference or tx.natural_key}"[:200],
+    )
+    credited = sum(answers, ZERO)
+    if credited:
+        BankTransaction.objects.filter(pk=tx.pk).update(
+            credited_amount=F("credited_amount") + credited
+        )
+        tx.refresh_from_db(fields=["credited_amount"])
+    return credited
+
+
 def pair_transaction(tx: BankTransaction) -> str:
     """Pair one locked, unprocessed credit; returns the new status."""
     decision = decide(tx)
@@ -165,7 +198,10 @@ def pair_transaction(tx: BankTransaction) -> str:
         tx.candidates = [document.pk]
         tx.save(update_fields=["status", "review_reason", "candidates", "processed_at"])
         return tx.status
-    allocate(tx=tx, document=document, amount=min(due, tx.amount), rule=decision.rule)
+    amount = min(due, tx.unallocated)
+    if tx.unallocated > amount:
+        credit_surplus(tx=tx, document=document, amount=tx.unallocated - amount)
+    allocate(tx=tx, document=document, amount=amount, rule=decision.rule)
     tx.status = TransactionStatus.PAIRED
     tx.candidates = [document.pk]
     tx.save(update_fields=["status", "candidates", "processed_at"])

@@ -139,6 +139,7 @@ class BankTransactionAdmin(ReadOnlyAdmin):
                     "currency",
                     "status",
                     "allocated_amount",
+                    "credited_amount",
                     "unallocated_amount",
                     "review_reason",
                     "candidate_documents",

@@ -120,3 +120,61 @@ def test_the_same_list_charged_by_two_threads_charges_each_request_once(bank_acc
     assert wallet.balance == Decimal("600.00")
     assert Document.objects.filter(pk__in=[r.pk for r in due], status="paid").count() == 40
     _check(wallet)
+
+
+def _auto_charged(*, requests: int, balance: str) -> tuple[Wallet, list[Document]]:
+    """Requests marked "automatically by credit", issued 10 days before today."""
+    from datetime import timedelta
+
+    customer = PersonCustomerFactory()
+    wallet = services.wallet_for(customer)
+    services.adjust(wallet=wallet, amount=Decimal(balance), actor=None, reason="funding")
+    product = ProductFactory(code=f"hosting-{customer.pk}", kind="hosting")
+    issued = business_today() - timedelta(days=10)
+    due = [
+        issue_payment_request(
+            customer=customer,
+            lines=[LineSpec(description="Hosting", unit_price=Decimal("10.00"), product=product)],
+            issue_date=issued,
+            charge_by_credit=True,
+        )
+        for _ in range(requests)
+    ]
+    return wallet, due
+
+
+def test_eight_charge_jobs_at_once_charge_exactly_what_the_wallet_holds(bank_accounts):
+    from credits.autopay import charge_due_requests
+
+    wallet, due = _auto_charged(requests=100, balance="300.00")
+    results: list[dict] = []
+    errors = _run([lambda: results.append(charge_due_requests(batch_size=7))] * 8)
+    assert errors == []
+    assert sum(r["charged"] for r in results) == 30
+    charges = LedgerEntry.objects.filter(wallet=wallet, kind="charge")
+    assert charges.count() == charges.values("document_id").distinct().count() == 30
+    wallet.refresh_from_db()
+    assert wallet.balance == Decimal("0.00")
+    assert Document.objects.filter(pk__in=[r.pk for r in due], status="paid").count() == 30
+    _check(wallet)
+
+
+def test_the_charge_job_started_twice_at_once_charges_each_request_once(bank_accounts):
+    from credits.autopay import charge_due_requests
+
+    funded = [_auto_charged(requests=15, balance="1000.00") for _ in range(6)]
+    short = [_auto_charged(requests=15, balance="75.00") for _ in range(2)]
+    results: list[dict] = []
+    errors = _run([lambda: results.append(charge_due_requests(batch_size=20))] * 2)
+    assert errors == []
+    assert sum(r["charged"] for r in results) == 6 * 15 + 2 * 7
+    for wallet, _due in funded + short:
+        charges = LedgerEntry.objects.filter(wallet=wallet, kind="charge")
+        assert charges.count() == charges.values("document_id").distinct().count()
+        _check(wallet)
+    for wallet, _due in funded:
+        wallet.refresh_from_db()
+        assert wallet.balance == Decimal("850.00")
+    for wallet, _due in short:
+        wallet.refresh_from_db()
+        assert wallet.balance == Decimal("5.00")

@@ -97,14 +97,54 @@ def test_underpayments_add_up(bank_accounts):
 
 
 @pytest.mark.django_db
-def test_overpayment_leaves_the_surplus_unallocated(bank_accounts):
-    request = _request("100.00")  # 121.00
+def test_overpayment_surplus_goes_to_the_credit_wallet_once(bank_accounts):
+    from credits.models import LedgerEntry
+
+    request = _request("100.00")  # 121.00; no product: the default policy, credit
     tx = _pay(request, "150.00")
     pair_transactions()
+    pair_transactions()  # a second run changes nothing
     request.refresh_from_db()
     tx.refresh_from_db()
-    assert request.status == DocumentStatus.PAID
-    assert (tx.allocated_amount, tx.unallocated) == (Decimal("121.00"), Decimal("29.00"))
+    assert request.status == DocumentStatus.PAID and request.amount_paid == Decimal("121.00")
+    assert (tx.allocated_amount, tx.credited_amount, tx.unallocated) == (
+        Decimal("121.00"),
+        Decimal("29.00"),
+        Decimal("0.00"),
+    )
+    entry = LedgerEntry.objects.get(kind="surplus")
+    assert (entry.amount, entry.document, entry.source_key) == (
+        Decimal("29.00"),
+        request,
+        f"surplus:{tx.pk}",
+    )
+    assert request.customer.wallet.balance == Decimal("29.00")
+
+
+@pytest.mark.django_db
+def test_overpayment_stays_unallocated_when_the_product_or_the_wallet_says_no(bank_accounts):
+    from credits.models import LedgerEntry
+    from credits.services import deactivate_wallet, wallet_for
+
+    prorata = ProductFactory(code="vps-prorata", kind="hosting", overpayment_policy="prorata")
+    by_product = _request("100.00")
+    by_product = issue_payment_request(
+        customer=by_product.customer,
+        lines=[LineSpec(description="VPS", unit_price=Decimal("100.00"), product=prorata)],
+    )
+    inactive = _request("100.00")
+    deactivate_wallet(wallet=wallet_for(inactive.customer), reason="closed")
+    for document in (by_product, inactive):
+        _pay(document, "150.00")
+    pair_transactions()
+    for tx in BankTransaction.objects.all():
+        assert (tx.status, tx.allocated_amount, tx.credited_amount, tx.unallocated) == (
+            TransactionStatus.PAIRED,
+            Decimal("121.00"),
+            Decimal("0.00"),
+            Decimal("29.00"),  # shown to staff, proposed for return later
+        )
+    assert not LedgerEntry.objects.exists()
 
 
 @pytest.mark.django_db
