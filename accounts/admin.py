@@ -17,13 +17,11 @@ reporting its last day of service (or the domain error) as a message.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
@@ -35,7 +33,13 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from billing_portal.admin_audit import AuditedAdmin, ViewOnlyMixin, null_filter
+from billing_portal.admin_audit import (
+    AuditedAdmin,
+    ViewOnlyMixin,
+    action_form_page,
+    bound_on_confirm,
+    null_filter,
+)
 from billing_portal.errors import BillingError
 from invoices.lifecycle import request_cancellation
 from invoices.services import business_today
@@ -51,8 +55,6 @@ from .models import (
     Subscription,
 )
 from .selectors import Blocking, contract_blocking
-
-ACTION_FORM_TEMPLATE = "admin/accounts/action_form.html"
 
 
 def pretty_json(value: Any) -> str:
@@ -82,40 +84,6 @@ def describe_blocking(blocking: Blocking | None) -> str:
             % {**values, "date": _short_date(blocking.expected_unblock_on)}
         )
     return str(_("Blocked since %(since)s (%(reasons)s); no unblocking scheduled") % values)
-
-
-def action_form_page(
-    model_admin: admin.ModelAdmin,
-    request: HttpRequest,
-    *,
-    action: str,
-    title: str,
-    intro: str,
-    form: forms.Form,
-    columns: Sequence[str],
-    rows: Iterable[tuple[Any, Sequence[Any]]],
-) -> TemplateResponse:
-    """The intermediate page of an action that needs input: the selected objects
-    (`rows` of (pk, cells)) in a table, then the form; it posts back to the action."""
-    context = {
-        **model_admin.admin_site.each_context(request),
-        "title": title,
-        "intro": intro,
-        "opts": model_admin.opts,
-        "columns": columns,
-        "rows": list(rows),
-        "form": form,
-        "action": action,
-        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-        "media": model_admin.media + form.media,
-    }
-    request.current_app = model_admin.admin_site.name
-    return TemplateResponse(request, ACTION_FORM_TEMPLATE, context)
-
-
-def _bound_on_confirm(form_class: type[forms.Form], request: HttpRequest) -> forms.Form:
-    """The action's form: bound when the intermediate page was submitted."""
-    return form_class(request.POST) if request.POST.get("post") == "yes" else form_class()
 
 
 class BlockContractForm(forms.Form):
@@ -199,6 +167,8 @@ class CustomerAdmin(AuditedAdmin):
                     "einvoice_address",
                     "einvoice_operator",
                     "payment_method",
+                    "payment_request_emails",
+                    "auto_pay_by_credit",
                 )
             },
         ),
@@ -272,7 +242,7 @@ class ContractAdmin(AuditedAdmin):
 
     @admin.action(description=_("Block contract (manual/legal)"), permissions=("change",))
     def block_contracts(self, request: HttpRequest, queryset: QuerySet) -> TemplateResponse | None:
-        form = _bound_on_confirm(BlockContractForm, request)
+        form = bound_on_confirm(BlockContractForm, request)
         if form.is_bound and form.is_valid():
             self._block(request, queryset, form.cleaned_data["reason"], form.cleaned_data["note"])
             return None
@@ -378,7 +348,7 @@ class SubscriptionAdmin(AuditedAdmin):
     def request_cancellations(
         self, request: HttpRequest, queryset: QuerySet
     ) -> TemplateResponse | None:
-        form = _bound_on_confirm(RequestCancellationForm, request)
+        form = bound_on_confirm(RequestCancellationForm, request)
         if form.is_bound and form.is_valid():
             self._cancel(
                 request,
@@ -536,7 +506,7 @@ class ContractBlockAdmin(ReadOnlyAdmin):
 
     @admin.action(description=_("Lift block"), permissions=("unblock",))
     def lift_blocks(self, request: HttpRequest, queryset: QuerySet) -> TemplateResponse | None:
-        form = _bound_on_confirm(LiftBlockForm, request)
+        form = bound_on_confirm(LiftBlockForm, request)
         if form.is_bound and form.is_valid():
             self._lift(request, queryset, form.cleaned_data["note"])
             return None

@@ -28,7 +28,7 @@ pytestmark = pytest.mark.django_db
 PASSWORD = "Correct-Horse-42"
 BLOCKS_URL = reverse("admin:accounts_contractblock_changelist")
 CONTRACTS_URL = reverse("admin:accounts_contract_changelist")
-ACTION_TEMPLATE = "admin/accounts/action_form.html"
+ACTION_TEMPLATE = "admin/action_form.html"
 
 
 @pytest.fixture(autouse=True)

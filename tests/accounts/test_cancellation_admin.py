@@ -26,7 +26,7 @@ pytestmark = pytest.mark.django_db
 
 D = date
 SUBSCRIPTIONS_URL = reverse("admin:accounts_subscription_changelist")
-ACTION_TEMPLATE = "admin/accounts/action_form.html"
+ACTION_TEMPLATE = "admin/action_form.html"
 # 1 Dec 2026 23:30 UTC is already 2 Dec in Prague: the business day is 2 Dec.
 NOW = datetime(2026, 12, 1, 23, 30, tzinfo=UTC)
 TODAY = D(2026, 12, 2)
