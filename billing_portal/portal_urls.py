@@ -10,4 +10,11 @@ urlpatterns: list = [
     path("login/", portal_views.login_view, name="login"),
     path("logout/", portal_views.logout_view, name="logout"),
     path("documents/<slug:number>/pdf/", portal_views.document_pdf_view, name="document_pdf"),
+    path(
+        "documents/<slug:number>/no-auto-charge/",
+        portal_views.opt_out_view,
+        name="document_opt_out",
+    ),
+    path("credit/", portal_views.credit_view, name="credit"),
+    path("credit/entries.csv", portal_views.credit_entries_csv_view, name="credit_csv"),
 ]

@@ -1,5 +1,6 @@
 """The customer portal: login (contract number + e-mail + password), the contract's
-documents with their PDFs, logout.
+documents with their PDFs, the credit wallet (balance, entries, CSV, the customer's
+switches), the one-time "do not charge automatically" on a request, logout.
 
 A portal session belongs to one authorized person and so to one contract; every
 page reads that contract from the person (never from the URL), so a document of
@@ -189,3 +190,105 @@ def document_pdf_view(request: HttpRequest, number: str) -> HttpResponse:
         as_attachment=True, filename=pdf_filename(document)
     )
     return response
+
+
+# --- credit ------------------------------------------------------------------------
+
+ENTRIES_ON_PAGE = 50
+
+
+class CreditSettingsForm(forms.Form):
+    auto_pay_by_credit = forms.BooleanField(
+        label=_("Pay renewals automatically by credit"), required=False
+    )
+    payment_request_emails = forms.BooleanField(
+        label=_("E-mail me payment requests and reminders"), required=False
+    )
+    monthly_statement = forms.BooleanField(
+        label=_("E-mail me a monthly statement of my credit"), required=False
+    )
+    low_balance_threshold = forms.DecimalField(
+        label=_("Alert me when the balance falls below"),
+        required=False,
+        min_value=0,
+        max_digits=14,
+        decimal_places=2,
+    )
+
+
+class EntriesPeriodForm(forms.Form):
+    date_from = forms.DateField(label=_("From"))
+    date_to = forms.DateField(label=_("To"))
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@portal_login_required
+def credit_view(request: HttpRequest) -> HttpResponse:
+    from credits.services import update_credit_settings, wallet_for
+
+    context = portal_context(request)
+    customer = context["customer"]
+    wallet = wallet_for(customer)
+    initial = {
+        "auto_pay_by_credit": customer.auto_pay_by_credit,
+        "payment_request_emails": customer.payment_request_emails,
+        "monthly_statement": wallet.monthly_statement,
+        "low_balance_threshold": wallet.low_balance_threshold,
+    }
+    form = CreditSettingsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        update_credit_settings(customer=customer, actor=request.user, **form.cleaned_data)
+        messages.success(request, _("Your settings have been saved."))
+        return redirect("portal:credit")
+    context.update(
+        wallet=wallet,
+        form=form,
+        period_form=EntriesPeriodForm(),
+        entries=wallet.entries.select_related("document").order_by("-created_at", "-pk")[
+            :ENTRIES_ON_PAGE
+        ],
+    )
+    return render(request, "portal/credit.html", context)
+
+
+@never_cache
+@require_GET
+@portal_login_required
+def credit_entries_csv_view(request: HttpRequest) -> HttpResponse:
+    from credits.services import wallet_for
+    from credits.statements import entries_between, entries_csv
+
+    form = EntriesPeriodForm(request.GET)
+    if not form.is_valid():
+        messages.error(request, _("Enter a valid period."))
+        return redirect("portal:credit")
+    date_from, date_to = form.cleaned_data["date_from"], form.cleaned_data["date_to"]
+    wallet = wallet_for(request.portal_person.contract.customer)
+    entries = entries_between(date_from, date_to).filter(wallet=wallet)
+    response = HttpResponse("\ufeff" + entries_csv(entries), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=f"credit-{date_from}-{date_to}.csv"
+    )
+    return response
+
+
+@require_POST
+@portal_login_required
+def opt_out_view(request: HttpRequest, number: str) -> HttpResponse:
+    """The one-time "do not charge automatically" on one payment request."""
+    from billing_portal.errors import BillingError
+    from credits.autopay import opt_out_of_auto_charge
+
+    document = get_object_or_404(Document, contract=request.portal_person.contract, number=number)
+    try:
+        opt_out_of_auto_charge(request=document, actor=request.user)
+    except BillingError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("%(number)s will not be charged from your credit; please pay it by transfer.")
+            % {"number": document.number},
+        )
+    return redirect("portal:documents")
