@@ -554,11 +554,14 @@ class _Builder:
 
         def event() -> None:
             row = self.customers[customer]
-            issue = (
-                invoice_services.issue_tax_invoice
-                if kind == DocumentKind.TAX_INVOICE
-                else invoice_services.issue_payment_request
-            )
+            row.refresh_from_db(fields=["auto_pay_by_credit"])
+            extra: dict[str, Any] = {}
+            if kind == DocumentKind.TAX_INVOICE:
+                issue = invoice_services.issue_tax_invoice
+            else:
+                issue = invoice_services.issue_payment_request
+                # as the renewal job does: "automatically by credit" while auto-pay is on
+                extra["charge_by_credit"] = renews is not None and row.auto_pay_by_credit
             with translation.override(row.language):
                 self.documents[key] = issue(
                     customer=row,
@@ -566,6 +569,7 @@ class _Builder:
                     lines=[self._line_spec(row, line) for line in lines],
                     issue_date=self.day(day),
                     due_date=self.day(due) if due is not None else None,
+                    **extra,
                 )
             if renews is not None:
                 sub = self.subscriptions[renews]
@@ -583,6 +587,18 @@ class _Builder:
             paid = Decimal(amount) if amount is not None else document.amount_due
             with translation.override(document.language):
                 self.documents[key] = _record_demo_payment(document, paid, self.day(day))
+
+        self._at(day, event)
+
+    def credit_wallet(self, customer: str, *, day: int, amount: str, reason: Any) -> None:
+        """Credit given by staff (an adjustment with a reason), and auto-pay switched on."""
+
+        def event() -> None:
+            from credits.services import adjust, wallet_for
+
+            row = self.customers[customer]
+            adjust(wallet=wallet_for(row), amount=Decimal(amount), actor=None, reason=str(reason))
+            Customer.objects.filter(pk=row.pk).update(auto_pay_by_credit=True)
 
         self._at(day, event)
 
@@ -681,8 +697,11 @@ class _Builder:
               L("domain-sk-1y", subscription="td_domain", start=-8), day=-8)
         pay("td_2", day=-3, amount="20.00")
 
-        # Martina Kováčová: her .sk domain renewal, open.
+        # Martina Kováčová: prepaid credit with auto-pay on; her .sk domain renewal, open,
+        # is charged from the credit on day 10 after its issue unless she opts out.
         sub("mk_domain", "kovacova", "domain-sk-1y", "kovacova.sk", active, valid_until=11)
+        self.credit_wallet("kovacova", day=-40, amount="50.00", reason=gettext_lazy(
+            "Prepaid credit (demo data)."))
         issue("mk_1", "kovacova", L("domain-sk-1y", subscription="mk_domain"),
               day=-3, due=11, renews="mk_domain")
 
