@@ -138,112 +138,84 @@ class WalletAdmin(AuditedAdmin):
             rows=self._rows(queryset),
         )
 
-    def _each(self, request: HttpRequest, queryset: QuerySet, call, done) -> None:
-        """Run `call(wallet)` per wallet; a refused one is reported, the others done.
-        `done`: the success message, `ngettext_lazy(..., "count")`."""
+    def _apply_to_each(self, request, queryset, *, form_class, action, title, intro, apply, done):
+        """An action with a form: the form page, then `apply(wallet, cleaned_data)` per
+        selected wallet; a refused one is reported, the others are done. `done`: the
+        success message, `ngettext_lazy(..., "count")`."""
+        form = bound_on_confirm(form_class, request)
+        if not (form.is_bound and form.is_valid()):
+            return self._page(request, queryset, action=action, title=title, intro=intro, form=form)
         count = 0
         for wallet in queryset.select_related("customer").order_by("pk"):
             try:
-                call(wallet)
+                apply(wallet, form.cleaned_data)
                 count += 1
             except BillingError as exc:
                 self.message_user(request, f"{wallet.customer}: {exc.message}", messages.ERROR)
         if count:
             self.message_user(request, done % {"count": count}, messages.SUCCESS)
+        return None
 
     @admin.action(description=_("Adjust the balance (with a reason)"), permissions=("change",))
     def adjust_balance(self, request: HttpRequest, queryset: QuerySet):
-        form = bound_on_confirm(AmountWithReasonForm, request)
-        if form.is_bound and form.is_valid():
-            amount, reason = form.cleaned_data["amount"], form.cleaned_data["reason"]
-            self._each(
-                request,
-                queryset,
-                lambda w: services.adjust(
-                    wallet=w, amount=amount, actor=request.user, reason=reason
-                ),
-                ngettext_lazy("%(count)d wallet adjusted.", "%(count)d wallets adjusted.", "count"),
-            )
-            return None
-        return self._page(
+        return self._apply_to_each(
             request,
             queryset,
+            form_class=AmountWithReasonForm,
             action="adjust_balance",
             title=_("Adjust the balance"),
             intro=_("A positive amount adds credit, a negative one takes it away."),
-            form=form,
+            apply=lambda wallet, data: services.adjust(wallet=wallet, actor=request.user, **data),
+            done=ngettext_lazy(
+                "%(count)d wallet adjusted.", "%(count)d wallets adjusted.", "count"
+            ),
         )
 
     @admin.action(description=_("Refund credit to the customer"), permissions=("change",))
     def refund_credit(self, request: HttpRequest, queryset: QuerySet):
-        form = bound_on_confirm(AmountWithReasonForm, request)
-        if form.is_bound and form.is_valid():
-            amount, reason = form.cleaned_data["amount"], form.cleaned_data["reason"]
-            self._each(
-                request,
-                queryset,
-                lambda w: services.refund(
-                    wallet=w, amount=amount, actor=request.user, reason=reason
-                ),
-                ngettext_lazy("%(count)d refund recorded.", "%(count)d refunds recorded.", "count"),
-            )
-            return None
-        return self._page(
+        return self._apply_to_each(
             request,
             queryset,
+            form_class=AmountWithReasonForm,
             action="refund_credit",
             title=_("Refund credit"),
             intro=_("Records money paid back to the customer; send the transfer from the bank."),
-            form=form,
+            apply=lambda wallet, data: services.refund(wallet=wallet, actor=request.user, **data),
+            done=ngettext_lazy(
+                "%(count)d refund recorded.", "%(count)d refunds recorded.", "count"
+            ),
         )
 
     @admin.action(description=_("Issue a top-up payment request"), permissions=("change",))
     def request_top_up(self, request: HttpRequest, queryset: QuerySet):
-        form = bound_on_confirm(TopUpForm, request)
-        if form.is_bound and form.is_valid():
-            amount = form.cleaned_data["net_amount"]
-            self._each(
-                request,
-                queryset,
-                lambda w: services.request_top_up(
-                    customer=w.customer, net_amount=amount, actor=request.user
-                ),
-                ngettext_lazy(
-                    "%(count)d top-up payment request issued.",
-                    "%(count)d top-up payment requests issued.",
-                    "count",
-                ),
-            )
-            return None
-        return self._page(
+        return self._apply_to_each(
             request,
             queryset,
+            form_class=TopUpForm,
             action="request_top_up",
             title=_("Issue a top-up payment request"),
             intro=_("The credit is added when the payment request is paid."),
-            form=form,
+            apply=lambda wallet, data: services.request_top_up(
+                customer=wallet.customer, actor=request.user, **data
+            ),
+            done=ngettext_lazy(
+                "%(count)d top-up payment request issued.",
+                "%(count)d top-up payment requests issued.",
+                "count",
+            ),
         )
 
     def _set_active(self, request, queryset, *, active: bool):
-        form = bound_on_confirm(ReasonForm, request)
-        action = "reactivate" if active else "deactivate"
-        if form.is_bound and form.is_valid():
-            service = services.reactivate_wallet if active else services.deactivate_wallet
-            reason = form.cleaned_data["reason"]
-            self._each(
-                request,
-                queryset,
-                lambda w: service(wallet=w, actor=request.user, reason=reason),
-                ngettext_lazy("%(count)d wallet changed.", "%(count)d wallets changed.", "count"),
-            )
-            return None
-        return self._page(
+        service = services.reactivate_wallet if active else services.deactivate_wallet
+        return self._apply_to_each(
             request,
             queryset,
-            action=action,
+            form_class=ReasonForm,
+            action="reactivate" if active else "deactivate",
             title=_("Reactivate wallets") if active else _("Deactivate wallets"),
             intro=_("The balance is kept either way; an inactive wallet pays nothing."),
-            form=form,
+            apply=lambda wallet, data: service(wallet=wallet, actor=request.user, **data),
+            done=ngettext_lazy("%(count)d wallet changed.", "%(count)d wallets changed.", "count"),
         )
 
     @admin.action(description=_("Deactivate (keeps the balance)"), permissions=("change",))

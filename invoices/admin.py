@@ -20,7 +20,6 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_permission_codename
 from django.core.exceptions import PermissionDenied
@@ -29,12 +28,18 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.formats import localize, number_format
+from django.utils.formats import date_format, localize, number_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from billing_portal.admin_audit import AuditedAdmin, ViewOnlyMixin, null_filter
+from billing_portal.admin_audit import (
+    AuditedAdmin,
+    ViewOnlyMixin,
+    action_form_page,
+    bound_on_confirm,
+    null_filter,
+)
 from billing_portal.errors import BillingError
 
 from . import services
@@ -54,9 +59,6 @@ from .models import (
     TaxInvoice,
     overdue_q,
 )
-
-REASON_TEMPLATE = "admin/invoices/document_reason_action.html"
-
 
 # --- catalogue, bank accounts, orders ----------------------------------------------
 
@@ -425,26 +427,32 @@ class DocumentAdmin(ViewOnlyMixin, admin.ModelAdmin):
         apply: Callable[[str], None],
     ) -> TemplateResponse | None:
         """Confirmation page with a reason; on a valid POST, run `apply(reason)`."""
-        if request.POST.get("post") == "yes":
-            form = ReasonForm(request.POST)
-            if form.is_valid():
-                apply(form.cleaned_data["reason"])
-                return None
-        else:
-            form = ReasonForm()
-        context = {
-            **self.admin_site.each_context(request),
-            "title": title,
-            "intro": intro,
-            "opts": self.opts,
-            "queryset": queryset.select_related("customer"),
-            "form": form,
-            "action": action,
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            "media": self.media,
-        }
-        request.current_app = self.admin_site.name
-        return TemplateResponse(request, REASON_TEMPLATE, context)
+        form = bound_on_confirm(ReasonForm, request)
+        if form.is_bound and form.is_valid():
+            apply(form.cleaned_data["reason"])
+            return None
+        return action_form_page(
+            self,
+            request,
+            action=action,
+            title=title,
+            intro=intro,
+            form=form,
+            columns=(_("Number"), _("Customer"), _("Issue date"), _("Total"), _("Status")),
+            rows=(
+                (
+                    d.pk,
+                    (
+                        d.number,
+                        d.customer,
+                        date_format(d.issue_date, "SHORT_DATE_FORMAT"),
+                        f"{d.total_gross} {d.currency}",
+                        d.get_status_display(),
+                    ),
+                )
+                for d in queryset.select_related("customer").order_by("pk")
+            ),
+        )
 
     @admin.action(description=_("Resend document"), permissions=("manage",))
     def resend(self, request: HttpRequest, queryset: QuerySet) -> None:

@@ -46,8 +46,9 @@ CUSTOMER_FIELDS = (
 
 def customer_form(customer: Customer, **changes) -> dict:
     data = {name: getattr(customer, name) for name in CUSTOMER_FIELDS}
-    if customer.vat_payer:
-        data["vat_payer"] = "on"
+    for switch in ("vat_payer", "payment_request_emails", "auto_pay_by_credit"):
+        if getattr(customer, switch):  # a checked box is posted as "on", else left out
+            data[switch] = "on"
     data.update(changes)
     return data
 

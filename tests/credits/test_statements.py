@@ -161,3 +161,25 @@ def test_admin_cannot_edit_a_balance_or_a_ledger_entry(admin_client):
         reverse("admin:credits_ledgerentry_change", args=[entry.pk]), {"amount": "1"}
     )
     assert response.status_code == 403
+
+
+def test_admin_deactivates_with_a_reason_and_issues_a_top_up_request(
+    admin_client, admin_user, bank_accounts
+):
+    from tests.factories import ProductFactory
+
+    ProductFactory(code="credit-topup", kind="credit_topup", prices={"CZK": "1.00"})
+    wallet = _wallet()
+    url = reverse("admin:credits_wallet_changelist")
+    assert _post_action(admin_client, url, "deactivate", [wallet.pk], reason="fraud check")
+    wallet.refresh_from_db()
+    assert wallet.active is False
+    assert AuditLog.objects.get(event="credit.wallet_deactivated").note == "fraud check"
+
+    # an inactive wallet takes no top-up: refused with a message, nothing issued
+    _post_action(admin_client, url, "request_top_up", [wallet.pk], net_amount="500")
+    assert not wallet.customer.documents.exists()
+    _post_action(admin_client, url, "reactivate", [wallet.pk], reason="cleared")
+    _post_action(admin_client, url, "request_top_up", [wallet.pk], net_amount="500")
+    request = wallet.customer.documents.get()
+    assert (request.total_net, request.total_gross) == (D("500.00"), D("605.00"))

@@ -266,7 +266,7 @@ def test_credit_note_action_asks_for_a_reason_then_issues_it(admin_client, admin
     invoice = issue(DocumentKind.TAX_INVOICE, **paid())
     response = run_action(admin_client, TaxInvoice, "issue_credit_note", [invoice])
     assert response.status_code == 200
-    assert "admin/invoices/document_reason_action.html" in [t.name for t in response.templates]
+    assert "admin/action_form.html" in [t.name for t in response.templates]
     assert invoice.number in response.content.decode()
     assert not CreditNote.objects.exists()
 
