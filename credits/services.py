@@ -48,6 +48,7 @@ from billing_portal.kinds import NOT_PAYABLE_BY_CREDIT, ProductKind
 from billing_portal.money import ZERO, quantize
 from invoices.models import Document, DocumentKind, DocumentStatus, Product
 
+from . import selectors
 from .models import LedgerEntry, Wallet
 
 logger = logging.getLogger(__name__)
@@ -210,13 +211,34 @@ def fulfil_top_up_line(*, line: Any, document: Any, paid_on: date) -> None:
     credit_top_up(document=document, amount=total or line.net_amount, paid_on=paid_on)
 
 
-@transaction.atomic
-def request_top_up(*, customer: Customer, net_amount: Decimal, actor: Any = None) -> Document:
+def request_top_up(**kwargs: Any) -> Document:
     """Issue a payment request for topping up `net_amount` of credit: gross (with VAT)
-    for customers who are not VAT payers, net for VAT payers."""
+    for customers who are not VAT payers, net for VAT payers (see `request_top_up_once`)."""
+    return request_top_up_once(**kwargs)[0]
+
+
+@transaction.atomic
+def request_top_up_once(
+    *,
+    customer: Customer,
+    net_amount: Decimal,
+    actor: Any = None,
+    contract: Any = None,
+    idempotency_key: str = "",
+) -> tuple[Document, bool]:
+    """`request_top_up`, also telling whether the request was issued now.
+
+    With an `idempotency_key` (the partner API's header) a repeated call returns the
+    request the first call issued instead of a second one: the customer's row lock
+    serialises concurrent calls, the audit row of the first remembers the key."""
     from invoices.services import LineSpec, issue_payment_request
 
     net_amount = _positive(net_amount)
+    customer = Customer.objects.select_for_update(no_key=True).get(pk=customer.pk)
+    if idempotency_key:
+        earlier = selectors.top_up_requested_with(customer, idempotency_key)
+        if earlier is not None:
+            return earlier, False
     product = (
         Product.objects.filter(kind=ProductKind.CREDIT_TOPUP, active=True).order_by("pk").first()
     )
@@ -234,7 +256,21 @@ def request_top_up(*, customer: Customer, net_amount: Decimal, actor: Any = None
         vat_category=product.vat_category,
         vat_rate=Decimal("0") if customer.vat_payer else None,
     )
-    return issue_payment_request(customer=customer, lines=[line], actor=actor)
+    document = issue_payment_request(
+        customer=customer, contract=contract, lines=[line], actor=actor
+    )
+    write_audit(
+        event=selectors.TOP_UP_REQUESTED,
+        subject=customer,
+        actor=actor,
+        after={
+            "document": document.pk,
+            "number": document.number,
+            "net_amount": str(net_amount),
+            "idempotency_key": idempotency_key or None,
+        },
+    )
+    return document, True
 
 
 def credit_payment_surplus(
