@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -17,7 +18,7 @@ from hypothesis.stateful import (
 )
 
 from billing_portal.errors import InsufficientCredit, InvalidDocumentState
-from credits import services
+from credits import autopay, services
 from credits.models import LedgerEntry
 from credits.selectors import ledger_balance
 from invoices.models import Document, DocumentStatus
@@ -37,6 +38,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.top_ups: list[Document] = []
         self.top_up_entries: list[LedgerEntry] = []
         self.charged: list[Document] = []
+        self.pending: list[Document] = []  # marked "automatically by credit", due
 
     def _document(self, net: Decimal) -> Document:
         return issue_payment_request(
@@ -67,6 +69,38 @@ class LedgerMachine(RuleBasedStateMachine):
         self.charged.append(request)
         request.refresh_from_db()
         assert request.status == DocumentStatus.PAID and request.paid_by_credit
+
+    @rule(net=amounts)
+    def issue_an_auto_charged_request(self, net: Decimal) -> None:
+        self.pending.append(
+            issue_payment_request(
+                customer=self.customer,
+                lines=[LineSpec(description="Renewal", unit_price=net, product=self.product)],
+                issue_date=business_today() - timedelta(days=autopay.CHARGE_AFTER_DAYS),
+                charge_by_credit=True,
+            )
+        )
+
+    @rule()
+    def run_the_charge_job(self) -> None:
+        """The day-10 job (replayed as often as the walk likes): small batches, so on
+        PostgreSQL the set-based path and the one-by-one path both take part. Expected:
+        the due requests charged in issue order while the balance covers each."""
+        result = autopay.charge_due_requests(batch_size=3)
+        charged_now = []
+        for request in sorted(self.pending, key=lambda r: r.pk):
+            if request.total_net <= self.expected:
+                self.expected -= request.total_net
+                charged_now.append(request)
+        assert result["charged"] == len(charged_now)
+        for request in charged_now:
+            self.pending.remove(request)
+            self.charged.append(request)
+            request.refresh_from_db()
+            assert request.status == DocumentStatus.PAID and request.paid_by_credit
+        for request in self.pending:
+            request.refresh_from_db()
+            assert request.status == DocumentStatus.OPEN and not request.paid_by_credit
 
     @precondition(lambda self: self.top_up_entries)
     @rule(data=st.data())
@@ -134,5 +168,5 @@ class LedgerMachine(RuleBasedStateMachine):
 def test_ledger_state_machine(bank_accounts):
     run_state_machine_as_test(
         LedgerMachine,
-        settings=settings(max_examples=25, stateful_step_count=15, deadline=None),
+        settings=settings(max_examples=30, stateful_step_count=20, deadline=None),
     )
