@@ -16,5 +16,6 @@ urlpatterns: list = [
         name="document_opt_out",
     ),
     path("credit/", portal_views.credit_view, name="credit"),
+    path("credit/top-up/", portal_views.credit_top_up_view, name="credit_top_up"),
     path("credit/entries.csv", portal_views.credit_entries_csv_view, name="credit_csv"),
 ]

@@ -216,6 +216,16 @@ class CreditSettingsForm(forms.Form):
     )
 
 
+class TopUpForm(forms.Form):
+    net_amount = forms.DecimalField(
+        label=_("Amount of credit to add (without VAT)"),
+        min_value=1,
+        max_value=1_000_000,
+        max_digits=14,
+        decimal_places=2,
+    )
+
+
 class EntriesPeriodForm(forms.Form):
     date_from = forms.DateField(label=_("From"))
     date_to = forms.DateField(label=_("To"))
@@ -245,11 +255,53 @@ def credit_view(request: HttpRequest) -> HttpResponse:
         wallet=wallet,
         form=form,
         period_form=EntriesPeriodForm(),
+        top_up_form=TopUpForm(),
         entries=wallet.entries.select_related("document").order_by("-created_at", "-pk")[
             :ENTRIES_ON_PAGE
         ],
     )
     return render(request, "portal/credit.html", context)
+
+
+@require_POST
+@portal_login_required
+def credit_top_up_view(request: HttpRequest) -> HttpResponse:
+    """Ask for a top-up: a payment request is issued (and e-mailed, unless the
+    customer switched payment-request e-mails off); the credit comes when it is paid."""
+    from billing_portal.errors import BillingError
+    from credits.services import request_top_up
+
+    form = TopUpForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("portal:credit")
+    contract = request.portal_person.contract
+    try:
+        document = request_top_up(
+            customer=contract.customer,
+            contract=contract,
+            net_amount=form.cleaned_data["net_amount"],
+            actor=request.user,
+        )
+    except BillingError as exc:
+        messages.error(request, exc.message)
+        return redirect("portal:credit")
+    messages.success(
+        request,
+        _(
+            "Payment request %(number)s for %(amount)s %(currency)s has been issued; the "
+            "credit is added when it is paid (variable symbol %(vs)s)."
+        )
+        % {
+            "number": document.number,
+            "amount": document.total_gross,
+            "currency": document.currency,
+            "vs": document.variable_symbol,
+        },
+    )
+    return redirect("portal:documents")
 
 
 @never_cache

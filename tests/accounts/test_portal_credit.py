@@ -121,3 +121,24 @@ def test_do_not_charge_automatically_once_per_request(client, person, bank_accou
     assert response.status_code == 404  # another contract's request
     other.refresh_from_db()
     assert other.credit_opt_out is False
+
+
+def test_top_up_from_the_portal_issues_a_payment_request(client, person, bank_accounts):
+    from tests.factories import ProductFactory
+
+    ProductFactory(code="credit-topup", kind="credit_topup", prices={"CZK": "1.00"})
+    client.force_login(person.user)
+    refused = client.post(reverse("portal:credit_top_up"), {"net_amount": "0"})
+    assert refused.status_code == 302
+    assert not person.contract.customer.documents.exists()
+
+    response = client.post(reverse("portal:credit_top_up"), {"net_amount": "1000"})
+    assert response.status_code == 302 and response["Location"] == reverse("portal:documents")
+    request = person.contract.customer.documents.get()
+    assert (request.contract, request.total_net, request.total_gross) == (
+        person.contract,
+        Decimal("1000.00"),
+        Decimal("1210.00"),  # not a VAT payer: with VAT
+    )
+    page = client.get(reverse("portal:documents")).content.decode()
+    assert request.number in page and request.variable_symbol in page
