@@ -399,48 +399,47 @@ def reverse_entry(*, entry: LedgerEntry, actor: Any, reason: str) -> LedgerEntry
     return reversal
 
 
-@transaction.atomic
-def refund(*, wallet: Wallet, amount: Decimal, actor: Any, reason: str) -> LedgerEntry:
-    """Money paid out of the wallet back to the customer."""
+def _staff_entry(
+    *, wallet: Wallet, kind: str, amount: Decimal, actor: Any, reason: str, event: str
+) -> LedgerEntry:
+    """A movement staff make by hand: the reason is required, the entry is audited."""
     reason = _require_reason(reason)
     entry = _post(
         wallet.pk,
-        kind=Kind.REFUND,
-        amount=-_positive(amount),
-        source_key=f"refund:{uuid.uuid4()}",
+        kind=kind,
+        amount=amount,
+        source_key=f"{kind}:{uuid.uuid4()}",
         actor=actor,
         reason=reason,
     )
-    write_audit(
-        event="credit.refunded",
-        subject=entry.wallet,
-        actor=actor,
-        after=snapshot(entry),
-        note=reason,
-    )
+    write_audit(event=event, subject=entry.wallet, actor=actor, after=snapshot(entry), note=reason)
     return entry
+
+
+@transaction.atomic
+def refund(*, wallet: Wallet, amount: Decimal, actor: Any, reason: str) -> LedgerEntry:
+    """Money paid out of the wallet back to the customer."""
+    return _staff_entry(
+        wallet=wallet,
+        kind=Kind.REFUND,
+        amount=-_positive(amount),
+        actor=actor,
+        reason=reason,
+        event="credit.refunded",
+    )
 
 
 @transaction.atomic
 def adjust(*, wallet: Wallet, amount: Decimal, actor: Any, reason: str) -> LedgerEntry:
     """A signed correction by staff; the reason is required."""
-    reason = _require_reason(reason)
-    entry = _post(
-        wallet.pk,
+    return _staff_entry(
+        wallet=wallet,
         kind=Kind.ADJUSTMENT,
         amount=amount,
-        source_key=f"adjustment:{uuid.uuid4()}",
         actor=actor,
         reason=reason,
-    )
-    write_audit(
         event="credit.adjusted",
-        subject=entry.wallet,
-        actor=actor,
-        after=snapshot(entry),
-        note=reason,
     )
-    return entry
 
 
 def _set_active(*, wallet: Wallet, active: bool, actor: Any, reason: str) -> Wallet:
