@@ -23,7 +23,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMessage
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -105,15 +105,22 @@ def charge_due_requests(*, today: date | None = None, batch_size: int = 5000) ->
         last_id = 0
         while True:
             if set_based:
-                with transaction.atomic():
-                    locked = list(
-                        due.filter(pk__gt=last_id)
-                        .order_by("pk")
-                        .select_for_update(no_key=True, skip_locked=True, of=("self",))
-                        .values_list("pk", "customer_id")[:batch_size]
-                    )
-                    ids = [pk for pk, _customer in locked]
-                    charged = _charge_batch_sql(locked) if locked else set()
+                locked: list[tuple[int, int]] = []
+                try:
+                    with transaction.atomic():
+                        locked = list(
+                            due.filter(pk__gt=last_id)
+                            .order_by("pk")
+                            .select_for_update(no_key=True, skip_locked=True, of=("self",))
+                            .values_list("pk", "customer_id")[:batch_size]
+                        )
+                        charged = _charge_batch_sql(locked) if locked else set()
+                except DatabaseError as exc:
+                    # rolled back whole: one by one, a bad request then fails alone
+                    logger.exception("set-based auto-charge batch after %s failed", last_id)
+                    counts.error(f"batch after document {last_id}", str(exc))
+                    charged = set()
+                ids = [pk for pk, _customer in locked]
                 counts["charged"] += len(charged)
                 rest = [pk for pk in ids if pk not in charged]
             else:

@@ -198,3 +198,24 @@ def test_a_reversed_charge_is_not_charged_again(
     assert _run_on(next_day, django_capture_on_commit_callbacks)[0]["charged"] == 0
     wallet.refresh_from_db()
     assert wallet.balance == D("1000.00") == ledger_balance(wallet)
+
+
+def test_a_failing_set_based_batch_is_charged_one_by_one(
+    bank_accounts, django_capture_on_commit_callbacks, monkeypatch
+):
+    from django.db import DatabaseError
+
+    def broken(locked):
+        raise DatabaseError("simulated failure of the batch statement")
+
+    monkeypatch.setattr(autopay, "_charge_batch_sql", broken)
+    customer = PersonCustomerFactory()
+    wallet = _fund(customer, "1000")
+    requests = [_request(customer, "100") for _ in range(3)]
+    result, _callbacks = _run_on(DAY_TEN, django_capture_on_commit_callbacks)
+    if autopay.connection.vendor == "postgresql":  # the set-based path exists only there
+        assert result["errors"] == 1
+    assert result["charged"] == 3
+    assert all(_charge(r) is not None for r in requests)
+    wallet.refresh_from_db()
+    assert wallet.balance == D("700.00") == ledger_balance(wallet)
