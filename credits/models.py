@@ -51,6 +51,7 @@ class LedgerEntry(models.Model):
         REFUND = "refund", _("Refund")
         ADJUSTMENT = "adjustment", _("Adjustment by staff")
         SURPLUS = "surplus", _("Overpayment surplus")
+        PAYMENT = "payment", _("Payment credited by staff")
 
     # the (wallet, created_at) index serves the wallet's lookups; no LIKE twin of the
     # source key and no index of the mostly empty actor (written 50,000 times a run)

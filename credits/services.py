@@ -279,19 +279,20 @@ def credit_payment_surplus(
     amount: Decimal,
     currency: str,
     source_key: str,
-    document: Document,
+    document: Document | None,
     reason: str,
 ) -> Decimal:
-    """Lifecycle handler "payment_surplus": the overpaid part of a payment becomes
-    credit, once per payment. Returns what was credited now; ZERO when the wallet is in
-    another currency or inactive (the payments app then leaves it unallocated)."""
+    """Lifecycle handler "payment_surplus": the overpaid part of a payment (with the
+    document it overpaid), or a payment staff credit (without one), becomes credit,
+    once per source. Returns what was credited now; ZERO when the wallet is in another
+    currency or inactive (the payments app then leaves it unallocated)."""
     wallet = wallet_for(customer)
     if wallet.currency != currency or not wallet.active:
         logger.info("surplus %s %s of %s not credited: wallet", amount, currency, document)
         return ZERO
     entry, created = _post_entry(
         wallet.pk,
-        kind=Kind.SURPLUS,
+        kind=Kind.SURPLUS if document is not None else Kind.PAYMENT,
         amount=_positive(amount),
         source_key=source_key,
         document=document,

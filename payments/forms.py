@@ -180,6 +180,29 @@ class ReasonForm(forms.Form):
     )
 
 
+class CreditToWalletForm(forms.Form):
+    contract = forms.CharField(
+        label=_("Contract number"),
+        max_length=20,
+        help_text=_("The credit goes to the wallet of this contract's customer."),
+    )
+    note = forms.CharField(
+        label=_("Note"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
+        help_text=_("Recorded with the credit entry and in the audit log."),
+    )
+
+    def clean_contract(self):
+        from accounts.models import Contract
+
+        number = self.cleaned_data["contract"].strip().upper()
+        contract = Contract.objects.select_related("customer").filter(number=number).first()
+        if contract is None:
+            raise forms.ValidationError(_("No contract with this number exists."))
+        return contract
+
+
 class ExportReturnsForm(forms.Form):
     currency = forms.ChoiceField(
         label=_("Currency"),

@@ -158,14 +158,36 @@ def credit_surplus(*, tx: BankTransaction, document: Document, amount: Decimal) 
     )
     if policies - {Product.OverpaymentPolicy.CREDIT}:
         return ZERO
-    answers = ask_lifecycle(
-        "payment_surplus",
+    reason = f"{tx.booking_date.isoformat()} {tx.bank_reference or tx.natural_key}"
+    return credit_to_wallet(
+        tx=tx,
         customer=document.customer,
         amount=amount,
-        currency=tx.currency,
         source_key=f"surplus:{tx.pk}",
         document=document,
-        reason=f"{tx.booking_date.isoformat()} {tx.bank_reference or tx.natural_key}"[:200],
+        reason=reason[:200],
+    )
+
+
+def credit_to_wallet(
+    *,
+    tx: BankTransaction,
+    customer: Any,
+    amount: Decimal,
+    source_key: str,
+    document: Document | None,
+    reason: str,
+) -> Decimal:
+    """Hand `amount` of a locked payment to the credits app ("payment_surplus") and
+    count what it took as credited on the payment; ZERO when nobody took it."""
+    answers = ask_lifecycle(
+        "payment_surplus",
+        customer=customer,
+        amount=amount,
+        currency=tx.currency,
+        source_key=source_key,
+        document=document,
+        reason=reason,
     )
     credited = sum(answers, ZERO)
     if credited:

@@ -19,7 +19,7 @@ from billing_portal.money import ZERO, quantize
 from invoices.models import Document
 
 from .models import Allocation, BankTransaction, PaymentReturn, TransactionStatus
-from .pairing import allocate
+from .pairing import allocate, credit_to_wallet
 
 STAFF_HANDLES = (
     TransactionStatus.REVIEW,
@@ -84,6 +84,47 @@ def assign_transaction(
     write_audit(event="payment.assigned", subject=tx, actor=actor, before=before,
                 after=snapshot(tx), note=note)  # fmt: skip
     return allocations
+
+
+@transaction.atomic
+def credit_payment_to_wallet(
+    *, tx: BankTransaction, customer: Any, actor: Any, note: str
+) -> Decimal:
+    """Staff credit what is unallocated of a payment to a customer's credit wallet (a
+    customer topping up without a payment request, a surplus the product did not
+    send there). The wallet must be the customer's, active, in the payment's currency."""
+    if not note.strip():
+        raise ValidationFailed(_("Crediting a payment needs a note."))
+    tx = _lock_tx(tx)
+    if tx.direction != BankTransaction.Direction.CREDIT or tx.status not in STAFF_HANDLES:
+        raise InvalidDocumentState(_("This payment cannot be credited."), transaction=tx.pk)
+    amount = tx.unallocated
+    if amount <= ZERO:
+        raise InvalidDocumentState(_("Nothing of this payment is unallocated."), transaction=tx.pk)
+    before = snapshot(tx)
+    credited = credit_to_wallet(
+        tx=tx,
+        customer=customer,
+        amount=amount,
+        source_key=f"payment:{tx.pk}:{tx.credited_amount}",
+        document=None,
+        reason=note.strip()[:1000],
+    )
+    if credited != amount:
+        raise ValidationFailed(
+            _("The customer's credit wallet cannot take this payment (another currency, or "
+              "the wallet is not active).")
+        )  # fmt: skip
+    if tx.status == TransactionStatus.RETURN_PROPOSED:  # credited instead of returned
+        PaymentReturn.objects.filter(transaction=tx, status=PaymentReturn.Status.PROPOSED).update(
+            status=PaymentReturn.Status.CANCELLED
+        )
+    tx.status = TransactionStatus.PAIRED
+    tx.processed_at = tx.processed_at or timezone.now()
+    tx.save(update_fields=["status", "processed_at"])
+    write_audit(event="payment.credited_to_wallet", subject=tx, actor=actor, before=before,
+                after={**snapshot(tx), "customer": customer.pk}, note=note)  # fmt: skip
+    return credited
 
 
 @transaction.atomic

@@ -26,6 +26,7 @@ from invoices.models import Document
 from .. import services
 from ..forms import (
     AssignLineFormSet,
+    CreditToWalletForm,
     NoteForm,
     ReasonForm,
     RebookForm,
@@ -125,7 +126,7 @@ class BankTransactionAdmin(ReadOnlyAdmin):
     date_hierarchy = "booking_date"
     list_per_page = 100
     inlines = (AllocationInline,)
-    actions = ("assign_to_documents", "rebook", "mark_for_return", "discard")
+    actions = ("assign_to_documents", "rebook", "credit_to_wallet", "mark_for_return", "discard")
     fieldsets = (
         (
             None,
@@ -468,6 +469,35 @@ class BankTransactionAdmin(ReadOnlyAdmin):
             transactions=list(queryset.select_related("bank_account").order_by("pk")),
             form=form,
             action=action,
+        )
+
+    @admin.action(description=_("Credit to a customer's wallet"), permissions=("manage",))
+    def credit_to_wallet(self, request: HttpRequest, queryset: QuerySet):
+        form = CreditToWalletForm(request.POST if request.POST.get("post") == "yes" else None)
+        if form.is_bound and form.is_valid():
+            customer, note = form.cleaned_data["contract"].customer, form.cleaned_data["note"]
+            self._run_service(
+                request,
+                queryset,
+                lambda tx: services.credit_payment_to_wallet(
+                    tx=tx, customer=customer, actor=request.user, note=note
+                ),
+                lambda n: (
+                    ngettext_lazy("%(count)d payment credited.", "%(count)d payments credited.", n)
+                    % {"count": n}
+                ),
+            )
+            return None
+        return self._form_page(
+            request,
+            title=_("Credit to a customer's wallet"),
+            intro=_(
+                "The unallocated part of each of these payments becomes credit of the "
+                "contract's customer (same currency, active wallet)."
+            ),
+            transactions=list(queryset.select_related("bank_account").order_by("pk")),
+            form=form,
+            action="credit_to_wallet",
         )
 
     @admin.action(description=_("Mark for return"), permissions=("manage",))

@@ -528,3 +528,52 @@ def test_eur_customer_document_assigned_from_an_eur_payment(admin_client, bank_a
     assert (document.status, document.amount_paid) == (
         DocumentStatus.PARTLY_PAID, Decimal("50.00")
     )  # fmt: skip
+
+
+def test_credit_an_unpaired_payment_to_a_customers_wallet(admin_client, admin_user, bank_accounts):
+    from credits.models import LedgerEntry
+    from credits.services import deactivate_wallet, wallet_for
+
+    contract = ContractFactory()
+    payment = _tx(bank_accounts["CZK"], "300.00")
+    eur_payment = _tx(bank_accounts["EUR"], "20.00")
+    changelist = url(BankTransaction, "changelist")
+
+    missing = admin_client.post(
+        changelist,
+        {"action": "credit_to_wallet", "_selected_action": [payment.pk], "post": "yes",
+         "contract": "F0000000000", "note": "topped up without a request"},
+    )  # fmt: skip
+    assert missing.status_code == 200 and "No contract with this number" in missing.content.decode()
+
+    response = admin_client.post(
+        changelist,
+        {"action": "credit_to_wallet", "_selected_action": [payment.pk, eur_payment.pk],
+         "post": "yes", "contract": contract.number.lower(), "note": "topped up without a request"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    kinds = [level for level, _text in messages_of(response)]
+    assert kinds == ["error", "success"]  # the EUR payment cannot go to a CZK wallet
+    payment.refresh_from_db()
+    eur_payment.refresh_from_db()
+    assert (payment.status, payment.credited_amount, payment.unallocated) == (
+        TransactionStatus.PAIRED, Decimal("300.00"), Decimal("0.00")
+    )  # fmt: skip
+    assert eur_payment.credited_amount == Decimal("0.00")
+    entry = LedgerEntry.objects.get()
+    assert (entry.kind, entry.amount, entry.reason) == (
+        "payment", Decimal("300.00"), "topped up without a request"
+    )  # fmt: skip
+    assert wallet_for(contract.customer).balance == Decimal("300.00")
+    assert AuditLog.objects.get(event="payment.credited_to_wallet").actor == admin_user
+
+    # nothing left to credit; an inactive wallet takes nothing
+    again = services.credit_payment_to_wallet
+    with pytest.raises(services.InvalidDocumentState):
+        again(tx=payment, customer=contract.customer, actor=admin_user, note="twice")
+    other = _tx(bank_accounts["CZK"], "10.00")
+    deactivate_wallet(wallet=wallet_for(contract.customer), reason="closed")
+    with pytest.raises(services.ValidationFailed):
+        again(tx=other, customer=contract.customer, actor=admin_user, note="x")
+    other.refresh_from_db()
+    assert other.credited_amount == Decimal("0.00") and LedgerEntry.objects.count() == 1
