@@ -25,6 +25,7 @@ import logging
 import uuid
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -144,10 +145,10 @@ def _post_entry(
             reason=reason,
         )
         if alert:
-            balance = wallet.balance
+            from .tasks import send_low_balance_email_task
+
             transaction.on_commit(
-                lambda: send_low_balance_email(wallet_id=wallet_id, balance=balance),
-                robust=True,
+                partial(send_low_balance_email_task.delay, wallet_id, str(wallet.balance))
             )
         return entry, True
 

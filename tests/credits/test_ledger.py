@@ -258,24 +258,29 @@ def test_low_balance_alert_once_per_crossing(bank_accounts, django_capture_on_co
     customer = PersonCustomerFactory(language="en")
     wallet = _funded(customer, "300.00")
     Wallet.objects.filter(pk=wallet.pk).update(low_balance_threshold=D("100.00"))
-    with django_capture_on_commit_callbacks(execute=True):
-        services.adjust(wallet=wallet, amount=D("-150"), actor=None, reason="x")  # 150
-        assert len(mail.outbox) == 0
-        services.adjust(wallet=wallet, amount=D("-60"), actor=None, reason="x")  # 90: alert
-        services.adjust(wallet=wallet, amount=D("-40"), actor=None, reason="x")  # 50: no
-    assert len(mail.outbox) == 1
+
+    def alerts_after(amount: str) -> list:
+        """The low-balance e-mail tasks queued after commit by one adjustment."""
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            services.adjust(wallet=wallet, amount=D(amount), actor=None, reason="x")
+        return [c for c in callbacks if "send_low_balance_email_task" in repr(c)]
+
+    assert alerts_after("-150") == []  # 150
+    crossed = alerts_after("-60")  # 90: alert
+    assert len(crossed) == 1 and crossed[0].args == (wallet.pk, "90.00")
+    assert alerts_after("-40") == []  # 50: already told
+    # what the queued task does
+    assert services.send_low_balance_email(wallet_id=wallet.pk, balance=D("90.00"))
     message = mail.outbox[0]
     assert message.to == [customer.email]
     assert "90.00 CZK" in message.body
     assert "100.00 CZK" in message.body
     wallet.refresh_from_db()
     assert wallet.low_balance_alerted
-    with django_capture_on_commit_callbacks(execute=True):
-        services.adjust(wallet=wallet, amount=D("100"), actor=None, reason="x")  # 150: reset
-        wallet.refresh_from_db()
-        assert not wallet.low_balance_alerted
-        services.adjust(wallet=wallet, amount=D("-100"), actor=None, reason="x")  # 50: alert
-    assert len(mail.outbox) == 2
+    assert alerts_after("100") == []  # 150: reset
+    wallet.refresh_from_db()
+    assert not wallet.low_balance_alerted
+    assert len(alerts_after("-100")) == 1  # 50: alert again
 
 
 def test_reversal_of_a_top_up_and_refusal_for_a_paid_charge(bank_accounts, staff):
