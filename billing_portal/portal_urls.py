@@ -17,5 +17,6 @@ urlpatterns: list = [
     ),
     path("credit/", portal_views.credit_view, name="credit"),
     path("credit/top-up/", portal_views.credit_top_up_view, name="credit_top_up"),
+    path("credit/statement.pdf", portal_views.credit_statement_pdf_view, name="credit_pdf"),
     path("credit/entries.csv", portal_views.credit_entries_csv_view, name="credit_csv"),
 ]

@@ -29,7 +29,7 @@ from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
@@ -235,11 +235,12 @@ class EntriesPeriodForm(forms.Form):
 @require_http_methods(["GET", "POST"])
 @portal_login_required
 def credit_view(request: HttpRequest) -> HttpResponse:
-    from credits.services import update_credit_settings, wallet_for
+    from credits.selectors import recent_entries, wallet_or_empty
+    from credits.services import update_credit_settings
 
     context = portal_context(request)
     customer = context["customer"]
-    wallet = wallet_for(customer)
+    wallet = wallet_or_empty(customer)
     initial = {
         "auto_pay_by_credit": customer.auto_pay_by_credit,
         "payment_request_emails": customer.payment_request_emails,
@@ -256,9 +257,7 @@ def credit_view(request: HttpRequest) -> HttpResponse:
         form=form,
         period_form=EntriesPeriodForm(),
         top_up_form=TopUpForm(),
-        entries=wallet.entries.select_related("document").order_by("-created_at", "-pk")[
-            :ENTRIES_ON_PAGE
-        ],
+        entries=recent_entries(wallet, ENTRIES_ON_PAGE),
     )
     return render(request, "portal/credit.html", context)
 
@@ -308,7 +307,6 @@ def credit_top_up_view(request: HttpRequest) -> HttpResponse:
 @require_GET
 @portal_login_required
 def credit_entries_csv_view(request: HttpRequest) -> HttpResponse:
-    from credits.services import wallet_for
     from credits.statements import entries_between, entries_csv
 
     form = EntriesPeriodForm(request.GET)
@@ -316,11 +314,37 @@ def credit_entries_csv_view(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("Enter a valid period."))
         return redirect("portal:credit")
     date_from, date_to = form.cleaned_data["date_from"], form.cleaned_data["date_to"]
-    wallet = wallet_for(request.portal_person.contract.customer)
-    entries = entries_between(date_from, date_to).filter(wallet=wallet)
+    customer = request.portal_person.contract.customer
+    entries = entries_between(date_from, date_to).filter(wallet__customer=customer)
     response = HttpResponse("\ufeff" + entries_csv(entries), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = content_disposition_header(
         as_attachment=True, filename=f"credit-{date_from}-{date_to}.csv"
+    )
+    return response
+
+
+@never_cache
+@require_GET
+@portal_login_required
+def credit_statement_pdf_view(request: HttpRequest) -> HttpResponse:
+    """The statement of the customer's credit for a period, as PDF."""
+    from credits.selectors import wallet_or_empty
+    from credits.statements import render_statement_pdf, statement_filename, wallet_statement
+
+    form = EntriesPeriodForm(request.GET)
+    if not form.is_valid():
+        messages.error(request, _("Enter a valid period."))
+        return redirect("portal:credit")
+    customer = request.portal_person.contract.customer
+    statement = wallet_statement(
+        wallet_or_empty(customer), form.cleaned_data["date_from"], form.cleaned_data["date_to"]
+    )
+    response = HttpResponse(
+        render_statement_pdf(statement, translation.get_language() or customer.language),
+        content_type="application/pdf",
+    )
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=statement_filename(statement)
     )
     return response
 

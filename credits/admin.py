@@ -114,6 +114,7 @@ class WalletAdmin(AuditedAdmin):
         "deactivate",
         "reactivate",
         "export_entries",
+        "download_statement",
     )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -244,6 +245,34 @@ class WalletAdmin(AuditedAdmin):
             intro=_("Every entry of these wallets made in the period (days in Prague time)."),
             form=form,
         )
+
+    @admin.action(description=_("Statement of a period (PDF)"))
+    def download_statement(self, request: HttpRequest, queryset: QuerySet):
+        if queryset.count() != 1:
+            self.message_user(request, _("Select one wallet."), messages.ERROR)
+            return None
+        form = bound_on_confirm(PeriodForm, request)
+        if not (form.is_bound and form.is_valid()):
+            return self._page(
+                request,
+                queryset,
+                action="download_statement",
+                title=_("Statement of a period"),
+                intro=_("Opening balance, every entry and the closing balance, as PDF."),
+                form=form,
+            )
+        wallet = queryset.select_related("customer").get()
+        statement = statements.wallet_statement(
+            wallet, form.cleaned_data["date_from"], form.cleaned_data["date_to"]
+        )
+        response = HttpResponse(
+            statements.render_statement_pdf(statement, wallet.customer.language),
+            content_type="application/pdf",
+        )
+        response["Content-Disposition"] = (
+            f'attachment; filename="{statements.statement_filename(statement)}"'
+        )
+        return response
 
 
 @admin.register(LedgerEntry)

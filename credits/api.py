@@ -23,7 +23,7 @@ from rest_framework.views import APIView
 from accounts.api import ApiErrorSerializer
 from accounts.models import Contract
 
-from . import services
+from . import selectors, services
 from .models import LedgerEntry
 
 ENTRIES_IN_ANSWER = 50
@@ -90,8 +90,7 @@ class WalletView(APIView):
     def get(self, request: Request, number: str) -> Response:
         contract = _contract(number)
         customer = contract.customer
-        wallet = services.wallet_for(customer)
-        entries = wallet.entries.select_related("document").order_by("-created_at", "-pk")
+        wallet = selectors.wallet_or_empty(customer)
         data = {
             "contract": contract.number,
             "currency": wallet.currency,
@@ -99,7 +98,7 @@ class WalletView(APIView):
             "active": wallet.active,
             "auto_pay_by_credit": customer.auto_pay_by_credit,
             "low_balance_threshold": wallet.low_balance_threshold,
-            "entries": entries[:ENTRIES_IN_ANSWER],
+            "entries": selectors.recent_entries(wallet, ENTRIES_IN_ANSWER),
         }
         return Response(WalletSerializer(data).data)
 

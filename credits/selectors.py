@@ -38,3 +38,17 @@ def top_up_requested_with(customer: Customer, idempotency_key: str):
         .first()
     )
     return Document.objects.get(pk=earlier.after["document"]) if earlier is not None else None
+
+
+def wallet_or_empty(customer: Customer) -> Wallet:
+    """The customer's wallet for reading; an unsaved empty one in the customer's
+    currency when none exists yet (a page view must not create rows)."""
+    wallet = Wallet.objects.filter(customer=customer).first()
+    return wallet or Wallet(customer=customer, currency=customer.currency, balance=ZERO)
+
+
+def recent_entries(wallet: Wallet, limit: int) -> list[LedgerEntry]:
+    """The wallet's latest entries, newest first."""
+    if wallet.pk is None:
+        return []
+    return list(wallet.entries.select_related("document").order_by("-created_at", "-pk")[:limit])

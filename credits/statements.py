@@ -63,12 +63,12 @@ class WalletStatement:
 def wallet_statement(wallet: Wallet, date_from: date, date_to: date) -> WalletStatement:
     """Opening balance (all entries before the period), the period's entries in the
     order they were made, and the closing balance."""
-    before = LedgerEntry.objects.filter(wallet=wallet, created_at__lt=_start_of(date_from))
+    before = LedgerEntry.objects.filter(wallet_id=wallet.pk, created_at__lt=_start_of(date_from))
     opening = before.aggregate(total=Sum("amount"))["total"]
     opening = quantize(opening) if opening is not None else ZERO
     entries = list(
         entries_between(date_from, date_to)
-        .filter(wallet=wallet)
+        .filter(wallet_id=wallet.pk)
         .select_related("document")
         .order_by("created_at", "pk")
     )
@@ -157,6 +157,10 @@ def statement_context(statement: WalletStatement, language: str) -> dict[str, An
             for e in statement.entries
         ],
     }
+
+
+def statement_filename(statement: WalletStatement) -> str:
+    return f"credit-statement-{statement.date_from}-{statement.date_to}.pdf"
 
 
 def render_statement_pdf(statement: WalletStatement, language: str) -> bytes:

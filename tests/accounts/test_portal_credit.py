@@ -142,3 +142,17 @@ def test_top_up_from_the_portal_issues_a_payment_request(client, person, bank_ac
     )
     page = client.get(reverse("portal:documents")).content.decode()
     assert request.number in page and request.variable_symbol in page
+
+
+def test_reading_creates_no_wallet_and_the_statement_pdf_downloads(client, person):
+    client.force_login(person.user)
+    assert client.get(CREDIT_URL).status_code == 200
+    assert not Wallet.objects.exists()  # a page view creates nothing
+    response = client.get(
+        reverse("portal:credit_pdf"), {"date_from": "2026-11-01", "date_to": "2026-11-30"}
+    )
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF")
+    assert "credit-statement-2026-11-01-2026-11-30.pdf" in response["Content-Disposition"]
+    assert not Wallet.objects.exists()

@@ -163,3 +163,11 @@ def test_the_same_key_sent_twice_at_once_issues_one_request(
         thread.join(timeout=60)
     assert sorted(answers) == [200, 201]
     assert Document.objects.filter(customer=contract.customer).count() == 1
+
+
+@pytest.mark.django_db
+def test_reading_the_wallet_creates_none(admin_client):
+    contract = ContractFactory()
+    body = admin_client.get(_credit_url(contract.number)).json()
+    assert (body["balance"], body["entries"]) == ("0.00", [])
+    assert not Wallet.objects.exists()

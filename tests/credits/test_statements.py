@@ -183,3 +183,17 @@ def test_admin_deactivates_with_a_reason_and_issues_a_top_up_request(
     _post_action(admin_client, url, "request_top_up", [wallet.pk], net_amount="500")
     request = wallet.customer.documents.get()
     assert (request.total_net, request.total_gross) == (D("500.00"), D("605.00"))
+
+
+def test_admin_downloads_the_statement_of_one_wallet(admin_client):
+    wallet = _wallet()
+    entry = _entry_at(datetime(2026, 11, 10, 9, tzinfo=UTC), wallet, "42")
+    url = reverse("admin:credits_wallet_changelist")
+    two = _post_action(admin_client, url, "download_statement", [wallet.pk, _wallet().pk])
+    assert two.status_code == 302  # one wallet at a time
+    response = _post_action(
+        admin_client, url, "download_statement", [wallet.pk],
+        date_from="2026-11-01", date_to="2026-11-30",
+    )  # fmt: skip
+    assert response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF") and entry.pk
