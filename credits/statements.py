@@ -203,8 +203,9 @@ def send_monthly_statements(*, today: date | None = None) -> dict:
 
     today = today or timezone.localdate()
     date_from, date_to = previous_month(today)
+    started = timezone.now()
     with job_run("send_monthly_statements") as counts:
-        counts["claimed"] = counts["requeued"] = 0
+        counts["claimed"] = counts["queued"] = 0
         ids = list(_wallets_with_a_statement(date_from, date_to).values_list("pk", flat=True))
         for start in range(0, len(ids), 1000):
             with transaction.atomic():
@@ -216,13 +217,15 @@ def send_monthly_statements(*, today: date | None = None) -> dict:
                     ignore_conflicts=True,
                 )
                 counts["claimed"] += len(rows)
-        lost = MonthlyStatement.objects.filter(
+        # claimed now, or claimed earlier and still unsent after an hour (a lost task)
+        unsent = MonthlyStatement.objects.filter(
+            Q(claimed_at__gte=started) | Q(claimed_at__lt=started - timedelta(hours=1)),
             period_start=date_from,
             sent_at__isnull=True,
         ).values_list("pk", flat=True)
-        for statement_id in lost:
+        for statement_id in unsent:
             transaction.on_commit(partial(send_monthly_statement_task.delay, statement_id))
-            counts["requeued"] += 1
+            counts["queued"] += 1
     return dict(counts)
 
 

@@ -197,3 +197,25 @@ def test_admin_downloads_the_statement_of_one_wallet(admin_client):
     )  # fmt: skip
     assert response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF") and entry.pk
+
+
+def test_a_statement_whose_e_mail_was_lost_is_queued_again_after_an_hour(
+    django_capture_on_commit_callbacks,
+):
+    wallet = _wallet()
+    _entry_at(datetime(2026, 11, 10, 9, tzinfo=UTC), wallet, "5")
+
+    def run_at(when: datetime) -> tuple[int, list]:
+        with (
+            time_machine.travel(when, tick=False),
+            django_capture_on_commit_callbacks(execute=False) as callbacks,
+        ):
+            queued = statements.send_monthly_statements()["queued"]
+        return queued, callbacks
+
+    queued, first = run_at(datetime(2026, 12, 1, 5, tzinfo=UTC))
+    assert queued == len(first) == 1  # and the task is lost: never run
+    assert run_at(datetime(2026, 12, 1, 5, 30, tzinfo=UTC)) == (0, [])  # it may still run
+    queued, next_day = run_at(datetime(2026, 12, 2, 5, tzinfo=UTC))
+    assert queued == len(next_day) == 1
+    assert MonthlyStatement.objects.count() == 1
