@@ -282,6 +282,7 @@ def credit_payment_surplus(
     source_key: str,
     document: Document | None,
     reason: str,
+    actor: Any = None,
 ) -> Decimal:
     """Lifecycle handler "payment_surplus": the overpaid part of a payment (with the
     document it overpaid), or a payment staff credit (without one), becomes credit,
@@ -298,6 +299,7 @@ def credit_payment_surplus(
         source_key=source_key,
         document=document,
         reason=reason,
+        actor=actor,
     )
     return entry.amount if created else ZERO
 

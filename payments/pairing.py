@@ -177,6 +177,7 @@ def credit_to_wallet(
     source_key: str,
     document: Document | None,
     reason: str,
+    actor: Any = None,
 ) -> Decimal:
     """Hand `amount` of a locked payment to the credits app ("payment_surplus") and
     count what it took as credited on the payment; ZERO when nobody took it."""
@@ -188,6 +189,7 @@ def credit_to_wallet(
         source_key=source_key,
         document=document,
         reason=reason,
+        actor=actor,
     )
     credited = sum(answers, ZERO)
     if credited:

@@ -109,6 +109,7 @@ def credit_payment_to_wallet(
         source_key=f"payment:{tx.pk}:{tx.credited_amount}",
         document=None,
         reason=note.strip()[:1000],
+        actor=actor,
     )
     if credited != amount:
         raise ValidationFailed(

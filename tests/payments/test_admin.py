@@ -561,8 +561,8 @@ def test_credit_an_unpaired_payment_to_a_customers_wallet(admin_client, admin_us
     )  # fmt: skip
     assert eur_payment.credited_amount == Decimal("0.00")
     entry = LedgerEntry.objects.get()
-    assert (entry.kind, entry.amount, entry.reason) == (
-        "payment", Decimal("300.00"), "topped up without a request"
+    assert (entry.kind, entry.amount, entry.reason, entry.actor) == (
+        "payment", Decimal("300.00"), "topped up without a request", admin_user
     )  # fmt: skip
     assert wallet_for(contract.customer).balance == Decimal("300.00")
     assert AuditLog.objects.get(event="payment.credited_to_wallet").actor == admin_user
