@@ -10,7 +10,8 @@ with the "Block contract" action of the contract list, and lift a block with the
 
 A customer's written cancellation of a service is entered with the "Request
 cancellation" action of the subscription list: it asks for the date the request
-arrived and calls `invoices.lifecycle.request_cancellation` for each subscription,
+arrived and calls the `request_cancellation` hook for each subscription (its owner,
+`invoices.lifecycle`, withdraws the renewal requests: accounts does not import it),
 reporting its last day of service (or the domain error) as a message.
 """
 
@@ -33,18 +34,18 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from billing_portal.admin_audit import (
-    AuditedAdmin,
+from billing_portal import hooks
+from billing_portal.admin_helpers import (
     ViewOnlyMixin,
     action_form_page,
     bound_on_confirm,
     null_filter,
 )
 from billing_portal.errors import BillingError
-from invoices.lifecycle import request_cancellation
-from invoices.services import business_today
+from billing_portal.workdays import business_today
 
 from . import services
+from .admin_audit import AuditedAdmin
 from .models import (
     AuditLog,
     AuthorizedPerson,
@@ -399,7 +400,7 @@ class SubscriptionAdmin(AuditedAdmin):
         for subscription in queryset.order_by("label", "pk"):
             try:
                 with transaction.atomic():
-                    ends_on = request_cancellation(
+                    ends_on = hooks.request_cancellation.call(
                         subscription=subscription, requested_on=requested_on, actor=request.user
                     )
                     if note:

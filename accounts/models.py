@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
@@ -382,3 +384,100 @@ class JobRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job_name} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class DomainEvent(models.Model):
+    """The transactional outbox: one row per change the outside world may hear about
+    (`billing_portal.events.EventType`), written in the same transaction as the
+    change, so an event exists exactly when its change committed. Append-only;
+    consumers (webhooks) keep their own delivery state."""
+
+    event_id = models.UUIDField(_("event ID"), unique=True, default=uuid.uuid4, editable=False)
+    type = models.CharField(_("type"), max_length=50)
+    subject_type = models.CharField(_("subject type"), max_length=50)
+    subject_id = models.CharField(_("subject ID"), max_length=64)
+    payload = models.JSONField(_("payload"), default=dict)
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("domain event")
+        verbose_name_plural = _("domain events")
+        ordering = ["pk"]  # consumers read in pk order; no other index: written in bulk
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.subject_type}:{self.subject_id}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise ValueError("Domain events are append-only.")
+        super().save(*args, **kwargs)
+
+
+class PendingTask(models.Model):
+    """Work that must follow a commit (settling a paid document, an e-mail), recorded
+    in the same transaction as its cause. It is queued after commit; a sweeper
+    re-queues what waited too long, so a broker outage delays the work and never
+    loses it. The tasks are idempotent, so running one twice is harmless."""
+
+    task = models.CharField(_("task"), max_length=200)
+    args = models.JSONField(_("arguments"), default=list)
+    created_at = models.DateTimeField(_("recorded"), default=timezone.now)
+    queued_at = models.DateTimeField(_("queued again"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("times queued again"), default=0)
+    done_at = models.DateTimeField(_("done"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("pending task")
+        verbose_name_plural = _("pending tasks")
+        ordering = ["pk"]
+        indexes = [
+            models.Index(
+                fields=["created_at"], condition=models.Q(done_at__isnull=True), name="task_undone"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task}{tuple(self.args)}"
+
+
+class IdempotencyRecord(models.Model):
+    """One answered request of an idempotent API call: the same key in the same scope
+    replays the stored response; the same key with another body is refused. Only
+    successful responses are kept (a failed call changed nothing and may be retried)."""
+
+    scope = models.CharField(_("scope"), max_length=100)
+    key = models.CharField(_("key"), max_length=255)
+    fingerprint = models.CharField(_("request fingerprint"), max_length=64)
+    response_status = models.PositiveSmallIntegerField(_("response status"))
+    response_body = models.JSONField(_("response body"), default=dict)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("idempotency key")
+        verbose_name_plural = _("idempotency keys")
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "key"], name="idempotency_scope_key_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key}"
+
+
+class Claim(models.Model):
+    """ "Done once" state of a job or a notice (the insufficient-credit notice of a
+    request, the expiry e-mail of a subscription's term...): the unique row is the
+    claim, taken under the subject's lock before the work; `done_at` tells the work
+    (an e-mail) went out. The audit log only records; nothing is looked up there."""
+
+    name = models.CharField(_("claim"), max_length=60)
+    key = models.CharField(_("key"), max_length=120)
+    claimed_at = models.DateTimeField(_("claimed"), default=timezone.now)
+    done_at = models.DateTimeField(_("done"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("claim")
+        verbose_name_plural = _("claims")
+        constraints = [models.UniqueConstraint(fields=["name", "key"], name="claim_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.key}"

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, timedelta
 from typing import Any
 
@@ -18,9 +15,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing_portal.errors import ValidationFailed
+from billing_portal.events import EventType
 from billing_portal.kinds import SUBSCRIPTION_KINDS
 
-from .models import AuditLog, Customer, JobRun, Subscription
+from .jobs import job_run as job_run  # the import path the apps' jobs use
+from .models import AuditLog, Customer, Subscription
+from .outbox import record_event
 
 logger = logging.getLogger(__name__)
 
@@ -73,43 +73,6 @@ def write_audit(
         after=after,
         note=note,
     )
-
-
-class JobCounts(Counter):
-    """Counts and errors a periodic job reports into its JobRun."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.errors: list[dict[str, str]] = []
-
-    def error(self, subject: str, message: str) -> None:
-        self.errors.append({"subject": subject, "message": message})
-        self["errors"] += 1
-
-
-@contextmanager
-def job_run(job_name: str) -> Iterator[JobCounts]:
-    """Record a JobRun around a periodic job (started, finished, counts, errors).
-
-    The row is written outside the job's own transactions so it survives a failure.
-    """
-    run = JobRun.objects.create(job_name=job_name, started_at=timezone.now())
-    counts = JobCounts()
-    try:
-        yield counts
-    except Exception as exc:
-        counts.error(job_name, repr(exc))
-        _finish(run, counts, JobRun.Status.FAILED)
-        raise
-    _finish(run, counts, JobRun.Status.SUCCEEDED)
-
-
-def _finish(run: JobRun, counts: JobCounts, status: str) -> None:
-    run.finished_at = timezone.now()
-    run.status = status
-    run.counts = dict(counts)
-    run.errors = counts.errors
-    run.save(update_fields=["finished_at", "status", "counts", "errors"])
 
 
 @transaction.atomic
@@ -190,6 +153,11 @@ def block_contract(*, contract: Any, reason: str, actor: Any, note: str) -> Any:
     )
     write_audit(event="contract.blocked", subject=locked, actor=actor, after=snapshot(block),
                 note=note)  # fmt: skip
+    record_event(
+        EventType.CONTRACT_BLOCKED,
+        locked,
+        {"contract": locked.number, "reason": reason, "blocked_on": block.blocked_on.isoformat()},
+    )
     return block
 
 
@@ -211,4 +179,9 @@ def lift_block(*, block: Any, actor: Any, note: str) -> Any:
     block.save(update_fields=["lifted_at", "lift_note", "lifted_by_label"])
     write_audit(event="contract.unblocked", subject=block.contract, actor=actor, before=before,
                 after=snapshot(block), note=note)  # fmt: skip
+    record_event(
+        EventType.CONTRACT_UNBLOCKED,
+        block.contract,
+        {"contract": block.contract.number, "reason": block.reason},
+    )
     return block

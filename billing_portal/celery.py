@@ -16,6 +16,10 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 app.conf.beat_schedule = {
+    "requeue-pending-tasks": {  # work recorded after a commit that never reached a worker
+        "task": "accounts.tasks.requeue_pending_tasks_task",
+        "schedule": crontab(minute="*/5"),
+    },
     "pair-payments": {
         "task": "payments.tasks.pair_payments_task",
         "schedule": crontab(minute="*/15"),

@@ -4,7 +4,9 @@
 the product kind (accounts extends a subscription, credits tops up, certificates
 issues a voucher...) registers its handler in its AppConfig.ready(). The registry
 lives here, in the shared package, so apps before `invoices` in the dependency
-order (accounts) can register without importing it. No Django signals.
+order (accounts) can register without importing it. No Django signals. The other
+calls that point up the dependency order are the typed hooks of
+`billing_portal.hooks`, one owner each, registered the same way.
 """
 
 from __future__ import annotations
@@ -61,37 +63,3 @@ def fulfil(*, line: Any, document: Any, paid_on: date) -> bool:
 def unregister(kind: str) -> None:
     """For tests that register a temporary handler."""
     _registry.pop(kind, None)
-
-
-# --- lifecycle events: what other apps do when a contract's state changes -------------
-# e.g. "revoke_certificates": the certificates app revokes every certificate of a
-# contract that stayed unpaid too long; "payment_surplus": the credits app takes the
-# overpaid part of a payment into the customer's wallet. Several apps may listen.
-
-_lifecycle: dict[str, list[Callable[..., None]]] = {}
-
-
-def on_lifecycle(event: str, handler: Callable[..., None]) -> None:
-    handlers = _lifecycle.setdefault(event, [])
-    if handler not in handlers:
-        handlers.append(handler)
-
-
-def emit_lifecycle(event: str, **kwargs: Any) -> int:
-    """Call every handler of the event; returns how many there were."""
-    handlers = list(_lifecycle.get(event, ()))
-    for handler in handlers:
-        handler(**kwargs)
-    return len(handlers)
-
-
-def ask_lifecycle(event: str, **kwargs: Any) -> list[Any]:
-    """Call every handler of the event and return their answers (e.g. how much of a
-    payment's surplus the credits app took)."""
-    return [handler(**kwargs) for handler in list(_lifecycle.get(event, ()))]
-
-
-def off_lifecycle(event: str, handler: Callable[..., None]) -> None:
-    """For tests that listen temporarily."""
-    if handler in _lifecycle.get(event, []):
-        _lifecycle[event].remove(handler)

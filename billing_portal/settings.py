@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "credits",
     "certificates",
     "timestamps",
+    # The top floor's demo data: `manage.py seed_demo` (run by `make run`).
+    "billing_portal.demo",
 ]
 
 MIDDLEWARE = [
@@ -137,11 +139,12 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    # Partners get their own credentials with the partner API; until then only staff
-    # sessions reach it, so a portal password never opens the API.
+    # Who may call the partner API is said by its views (billing_portal/api/
+    # authentication.py: staff sessions until partners get credentials); these
+    # defaults only keep anything else closed to all but staff.
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
-    "EXCEPTION_HANDLER": "billing_portal.api.exception_handler",
+    "EXCEPTION_HANDLER": "billing_portal.api.exceptions.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Billing back office API",
@@ -196,6 +199,7 @@ BILLING = {
     "FIO_OVERLAP_DAYS": env.int("FIO_OVERLAP_DAYS", default=7),
     # Payer accounts many customers pay from (post-office cash deposits): never paired
     # automatically, as their VS is usually wrong and their history is not one customer's.
+    # IBAN or domestic "prefix-number/bank", comma-separated: compared by account key.
     "SHARED_PAYER_ACCOUNTS": env.list("SHARED_PAYER_ACCOUNTS", default=[]),
     "UNPAIRED_RETURN_AFTER_DAYS": env.int("UNPAIRED_RETURN_AFTER_DAYS", default=30),
     # Dunning: notices relative to the due date (negative = before), per product kind

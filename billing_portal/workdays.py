@@ -1,7 +1,8 @@
 """Working days: weekends and public holidays (the `holidays` package) per country.
 
 Czech rules count by default; the country is a parameter so Slovak and Finnish
-contracts follow their own calendars.
+contracts follow their own calendars. `business_today` is the business date: today
+in the business time zone (TIME_ZONE, Europe/Prague), read at call time.
 """
 
 from __future__ import annotations
@@ -10,6 +11,12 @@ from datetime import date, timedelta
 from functools import lru_cache
 
 import holidays
+from django.utils import timezone
+
+
+def business_today() -> date:
+    """Today in the business time zone (Europe/Prague), read at call time."""
+    return timezone.localdate()
 
 
 @lru_cache(maxsize=64)

@@ -17,12 +17,8 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, ngettext_lazy
 
-from billing_portal.admin_audit import (
-    AuditedAdmin,
-    ViewOnlyMixin,
-    action_form_page,
-    bound_on_confirm,
-)
+from accounts.admin_audit import AuditedAdmin
+from billing_portal.admin_helpers import ViewOnlyMixin, action_form_page, bound_on_confirm
 from billing_portal.errors import BillingError
 
 from . import services, statements

@@ -7,10 +7,10 @@ class CreditsConfig(AppConfig):
     verbose_name = _("Credit wallets")
 
     def ready(self) -> None:
-        from billing_portal import fulfilment
+        from billing_portal import fulfilment, hooks
         from billing_portal.kinds import ProductKind
 
         from . import services
 
         fulfilment.register(ProductKind.CREDIT_TOPUP, services.fulfil_top_up_line, owner=self.name)
-        fulfilment.on_lifecycle("payment_surplus", services.credit_payment_surplus)
+        hooks.credit_payment_surplus.register(services.credit_payment_surplus, owner=self.name)

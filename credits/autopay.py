@@ -14,14 +14,11 @@ The charging itself (locks, ledger, payment state) belongs to
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import date, timedelta
-from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMessage
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -30,7 +27,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from accounts.models import AuditLog
+from accounts.outbox import claim, claimed, defer, mark_claim_done
 from accounts.services import job_run, snapshot, write_audit
 from billing_portal.errors import (
     CurrencyLocked,
@@ -41,15 +38,20 @@ from billing_portal.errors import (
 from billing_portal.kinds import NOT_PAYABLE_BY_CREDIT, ProductKind
 from billing_portal.money import ZERO
 from invoices.models import Document, DocumentKind, DocumentLine, DocumentStatus
+from invoices.services import LineSpec, issue_tax_invoice
+from invoices.settlement import CreditCharge, record_credit_charges, settle_on_issue
 
-from .models import LedgerEntry
+from .locks import lock_wallets_of
+from .models import LedgerEntry, Wallet
+from .services import alert_low_balance, charge_request
 
 logger = logging.getLogger(__name__)
 
 CHARGE_AFTER_DAYS = 10  # charged on day 10 after the issue date
 TOP_UP_INVOICE_DAYS = 15  # the tax document of a received top-up, within 15 days
 INSUFFICIENT_EVENT = "credit.insufficient"  # claimed once per request, before e-mailing
-INSUFFICIENT_EMAILED_EVENT = "credit.insufficient_emailed"
+INSUFFICIENT_EMAILED_EVENT = "credit.insufficient_emailed"  # claimed when e-mailed
+INSUFFICIENT_EMAIL_TASK = "credits.tasks.send_insufficient_credit_email_task"
 NOT_PAYABLE_KINDS = tuple(str(kind) for kind in NOT_PAYABLE_BY_CREDIT)
 JOB = "job:charge_due_requests"
 
@@ -142,8 +144,6 @@ def charge_due_requests(*, today: date | None = None, batch_size: int = 5000) ->
 
 def _charge_one(due: QuerySet[Document], request_id: int, counts: Any) -> None:
     """Charge one request in its own transaction (the per-request path)."""
-    from .services import charge_request
-
     try:
         with transaction.atomic():
             request = (
@@ -171,17 +171,18 @@ def _charge_one(due: QuerySet[Document], request_id: int, counts: Any) -> None:
         counts.error(f"document {request_id}", str(exc))
 
 
-# One statement charges the requests of every wallet that covers all of its requests
-# in the batch: the amount per request (gross for a VAT payer, else net — the buyer
-# snapshot decides, as in `charge_request`), the balance after each charge in id
-# order, the wallet update with the low-balance flag (the same rule as `_post`: the
-# alert is sent when the balance crosses the threshold downwards and no alert is
-# pending), one ledger row, the paid state and one audit row per request. The
+# One statement takes from every wallet that covers all of its requests in the batch:
+# the amount per request (gross for a VAT payer, else net — the buyer snapshot
+# decides, as in `charge_request`), the balance after each charge in id order, and the
+# wallet update with the low-balance flag (the same rule as `_post`: the alert is sent
+# when the balance crosses the threshold downwards and no alert is pending). The
 # requests and the wallets are locked by the caller; a wallet that does not cover its
-# requests, or any request it cannot pay, is left to the per-request path.
-_CHARGE_SQL = """
+# requests, or any request it cannot pay, is left to the per-request path. The
+# documents are paid by invoices (`record_credit_charges`), then one more statement
+# writes the ledger rows, each pointing at the document's payment row.
+_TAKE_SQL = """
 WITH req AS (
-    SELECT d.id, d.number, d.contract_id, d.total_gross, w.id AS wallet_id, w.balance,
+    SELECT d.id, d.number, w.id AS wallet_id, w.balance,
            w.low_balance_threshold AS threshold, w.low_balance_alerted AS alerted,
            CASE WHEN COALESCE((d.buyer ->> 'vat_payer')::boolean, false)
                 THEN d.total_gross - d.amount_paid ELSE d.total_net END AS amount
@@ -209,102 +210,108 @@ WITH req AS (
             ELSE w.low_balance_alerted END
     FROM wallets s
     WHERE w.id = s.wallet_id
-    RETURNING w.id, w.balance,
+    RETURNING w.id,
         (w.low_balance_threshold IS NOT NULL AND NOT s.alerted
          AND s.balance >= w.low_balance_threshold
          AND w.balance < w.low_balance_threshold) AS alert
-), entries AS (
-    INSERT INTO credits_ledgerentry (wallet_id, kind, amount, balance_after, source_key,
-        document_id, actor_label, reason, created_at)
-    SELECT wallet_id, 'charge', -amount, balance_after, 'charge:' || id, id,
-           'system', '', %(now)s
-    FROM charged ORDER BY id
-    RETURNING id, document_id
-), paid AS (
-    UPDATE invoices_document d
-    SET status = 'paid', amount_paid = d.total_gross, paid_on = %(paid_on)s,
-        paid_by_credit = true
-    FROM charged c
-    WHERE d.id = c.id
-    RETURNING d.id
-), audit AS (
-    INSERT INTO accounts_auditlog (created_at, actor_label, subject_type_id, subject_id,
-        subject_repr, event, after, note)
-    SELECT %(now)s, %(actor)s, %(document_type)s, c.id::text, c.number, 'credit.charged',
-           jsonb_build_object('entry', e.id, 'amount', (-c.amount)::text,
-               'wallet', c.wallet_id, 'status', 'paid',
-               'amount_paid', c.total_gross::text, 'paid_on', %(paid_on)s::text),
-           ''
-    FROM charged c JOIN entries e ON e.document_id = c.id
 )
 SELECT
-    (SELECT COALESCE(array_agg(id), '{}') FROM paid),
-    (SELECT COALESCE(array_agg(DISTINCT c.contract_id), '{}') FROM charged c
-     WHERE EXISTS (SELECT 1 FROM accounts_contractblock b WHERE b.contract_id = c.contract_id
-                   AND b.reason = 'overdue' AND b.lifted_at IS NULL)),
-    (SELECT COALESCE(jsonb_agg(jsonb_build_array(id, balance::text)), '[]')
-     FROM moved WHERE alert)
+    (SELECT COALESCE(array_agg(id ORDER BY id), '{}') FROM charged),
+    (SELECT COALESCE(array_agg(wallet_id ORDER BY id), '{}') FROM charged),
+    (SELECT COALESCE(array_agg(amount ORDER BY id), '{}') FROM charged),
+    (SELECT COALESCE(array_agg(balance_after ORDER BY id), '{}') FROM charged),
+    (SELECT COALESCE(array_agg(number ORDER BY id), '{}') FROM charged),
+    (SELECT COALESCE(array_agg(id), '{}') FROM moved WHERE alert)
 """
+
+# The ledger rows of the charges and their `credit.charged` events.
+_ENTRIES_SQL = """
+WITH c AS (
+    SELECT * FROM unnest(%(documents)s::bigint[], %(wallets)s::bigint[],
+        %(amounts)s::numeric[], %(after)s::numeric[], %(payments)s::bigint[],
+        %(numbers)s::text[])
+        AS c(document_id, wallet_id, amount, balance_after, payment_id, number)
+), entries AS (
+    INSERT INTO credits_ledgerentry (wallet_id, kind, amount, balance_after, source_key,
+        document_id, document_payment_id, actor_label, reason, created_at)
+    SELECT wallet_id, 'charge', -amount, balance_after, 'charge:' || document_id,
+           document_id, payment_id, 'system', '', %(now)s
+    FROM c ORDER BY document_id
+    RETURNING 1
+), events AS (
+    INSERT INTO accounts_domainevent (event_id, type, subject_type, subject_id, payload,
+        created_at)
+    SELECT gen_random_uuid(), 'credit.charged', 'credits.wallet', c.wallet_id::text,
+           jsonb_build_object('customer', w.customer_id, 'document', c.number,
+               'amount', c.amount::text, 'currency', w.currency,
+               'balance_after', c.balance_after::text),
+           %(now)s
+    FROM c JOIN credits_wallet w ON w.id = c.wallet_id
+)
+SELECT count(*) FROM entries
+"""
+
+
+class BatchMismatch(DatabaseError):
+    """The documents paid are not the requests charged: the batch is rolled back."""
 
 
 def _charge_batch_sql(locked: list[tuple[int, int]]) -> set[int]:
     """Charge, set-based, the locked requests whose wallets cover them (PostgreSQL).
 
-    Lock order as in `charge_request`: the requests (locked by the caller), then the
-    wallets (here, in id order, so two runs never deadlock), then the contracts with an
-    overdue block (`schedule_unblock`). Settlement (the tax invoice of a VAT payer, the
-    fulfilment) and the low-balance e-mails run after commit, one task per batch.
+    Lock order as in `charge_request` (`billing_portal.lock_order`): the requests
+    (locked by the caller), then the wallets (here, in id order, so two runs never
+    deadlock), then the contracts with an overdue block (invoices schedules the
+    unblock). Settlement and the low-balance e-mails are deferred to after commit.
     """
-    from invoices.dunning import schedule_unblock
-    from invoices.services import business_today
-    from invoices.tasks import settle_paid_documents_task
-
-    from .tasks import send_low_balance_email_task
-
+    lock_wallets_of(customer for _pk, customer in locked)
+    paid_on = timezone.localdate()
+    with connection.cursor() as cursor:
+        cursor.execute(_TAKE_SQL, {"ids": [pk for pk, _customer in locked]})
+        documents, wallets, amounts, after, numbers, alerts = cursor.fetchone()
+    if not documents:
+        return set()
+    payments = record_credit_charges(
+        charges=[
+            CreditCharge(document_id=pk, charged=amount)
+            for pk, amount in zip(documents, amounts, strict=True)
+        ],
+        paid_on=paid_on,
+        actor_label=JOB,
+    )
+    if set(payments) != set(documents):
+        raise BatchMismatch(f"charged {len(documents)} requests, paid {len(payments)}")
+    now = timezone.now()
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT id FROM credits_wallet WHERE customer_id = ANY(%s) ORDER BY id"
-            " FOR NO KEY UPDATE",
-            [sorted({customer for _pk, customer in locked})],
-        )
-    paid_on = business_today()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _CHARGE_SQL,
+            _ENTRIES_SQL,
             {
-                "ids": [pk for pk, _customer in locked],
-                "paid_on": paid_on,
-                "now": timezone.now(),
-                "actor": JOB,
-                "document_type": ContentType.objects.get_for_model(Document).pk,
+                "documents": documents,
+                "wallets": wallets,
+                "amounts": amounts,
+                "after": after,
+                "payments": [payments[pk] for pk in documents],
+                "numbers": numbers,
+                "now": now,
             },
         )
-        charged, blocked_contracts, alerts = cursor.fetchone()
-    alerts = json.loads(alerts)  # Django leaves jsonb undecoded
-    for contract_id in sorted(blocked_contracts):
-        schedule_unblock(contract_id=contract_id, settled_on=paid_on)
-    if charged:
-        ids = sorted(charged)
-        transaction.on_commit(lambda: settle_paid_documents_task.delay(ids))
-    for wallet_id, balance in alerts:
-        transaction.on_commit(partial(send_low_balance_email_task.delay, wallet_id, balance))
-    return set(charged)
+    for wallet in Wallet.objects.filter(pk__in=alerts).order_by("pk"):
+        alert_low_balance(wallet=wallet)
+    return set(documents)
 
 
 def _claim_insufficient_notice(request_id: int) -> bool:
     """Record the short balance once per request and e-mail it after commit.
 
-    The request's row lock serialises concurrent runs; the audit row is the claim.
+    The request's row lock serialises concurrent runs; the claim row makes it once.
     """
-    from .tasks import send_insufficient_credit_email_task
-
     with transaction.atomic():
         request = (
             Document.objects.select_for_update(no_key=True)
             .select_related("customer")
             .get(pk=request_id)
         )
-        if _has_audit(request, INSUFFICIENT_EVENT):
+        if not claim(INSUFFICIENT_EVENT, f"document:{request.pk}"):
             return False
         wallet = getattr(request.customer, "wallet", None)
         emails_on = request.customer.payment_request_emails
@@ -319,16 +326,8 @@ def _claim_insufficient_notice(request_id: int) -> bool:
             },
         )
         if emails_on:  # the customer's "payment-request e-mails" switch mutes notices too
-            transaction.on_commit(partial(send_insufficient_credit_email_task.delay, request.pk))
+            defer(INSUFFICIENT_EMAIL_TASK, request.pk)
     return True
-
-
-def _has_audit(document: Document, event: str) -> bool:
-    return AuditLog.objects.filter(
-        subject_type=ContentType.objects.get_for_model(document),
-        subject_id=str(document.pk),
-        event=event,
-    ).exists()
 
 
 def send_insufficient_credit_email(*, document_id: int) -> bool:
@@ -341,7 +340,8 @@ def send_insufficient_credit_email(*, document_id: int) -> bool:
             .select_related("customer")
             .get(pk=document_id)
         )
-        if request.status != DocumentStatus.OPEN or _has_audit(request, INSUFFICIENT_EMAILED_EVENT):
+        emailed = claimed(INSUFFICIENT_EMAILED_EVENT, f"document:{request.pk}")
+        if request.status != DocumentStatus.OPEN or emailed:
             return False
         customer = request.customer
         wallet = getattr(customer, "wallet", None)
@@ -359,6 +359,7 @@ def send_insufficient_credit_email(*, document_id: int) -> bool:
                 to=[customer.email],
             )
         message.send()
+        mark_claim_done(INSUFFICIENT_EMAILED_EVENT, f"document:{request.pk}")
         write_audit(
             event=INSUFFICIENT_EMAILED_EVENT,
             subject=request,
@@ -433,8 +434,6 @@ def issue_zero_top_up_invoices(*, today: date | None = None) -> dict:
     A request paid more than 15 days ago is past the deadline: it is counted as
     `late` and left to accounting rather than back-dated in bulk.
     """
-    from invoices.services import LineSpec, issue_tax_invoice
-
     today = today or _today()
     earliest = today - timedelta(days=TOP_UP_INVOICE_DAYS)
     candidates = _top_ups_without_invoice().filter(paid_on__lte=today)
@@ -480,7 +479,7 @@ def issue_zero_top_up_invoices(*, today: date | None = None) -> dict:
                                 **common,
                             )
                         )
-                    issue_tax_invoice(
+                    invoice = issue_tax_invoice(
                         customer=request.customer,
                         contract=request.contract,
                         lines=lines,
@@ -489,14 +488,13 @@ def issue_zero_top_up_invoices(*, today: date | None = None) -> dict:
                         issue_date=today,
                         taxable_supply_date=request.paid_on,
                         due_date=today,
-                        status=DocumentStatus.PAID,
-                        paid_on=request.paid_on,
                         note=_in(
                             request.language,
                             gettext_noop("Documents the credit top-up paid by %(number)s."),
                             number=request.number,
                         ),
                     )
+                    settle_on_issue(document=invoice, paid_on=request.paid_on)
                 counts["issued"] += 1
             except Exception as exc:  # one bad request must not stop the job
                 logger.exception("zero top-up invoice of document %s failed", request_id)

@@ -72,6 +72,14 @@ class LedgerEntry(models.Model):
     reverses = models.OneToOneField(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by"
     )
+    # a charge: the row it wrote on the document (invoices' one record of that money)
+    document_payment = models.OneToOneField(
+        "invoices.DocumentPayment",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="ledger_entry",
+    )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

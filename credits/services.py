@@ -25,7 +25,6 @@ import logging
 import uuid
 from datetime import date
 from decimal import Decimal
-from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -34,10 +33,11 @@ from django.db import transaction
 from django.db.models import F
 from django.db.models.functions import Round
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Customer
+from accounts.outbox import defer, record_event
 from accounts.services import snapshot, write_audit
 from billing_portal.errors import (
     CurrencyLocked,
@@ -45,16 +45,20 @@ from billing_portal.errors import (
     InvalidDocumentState,
     ValidationFailed,
 )
+from billing_portal.events import EventType
 from billing_portal.kinds import NOT_PAYABLE_BY_CREDIT, ProductKind
 from billing_portal.money import ZERO, quantize
-from invoices.models import Document, DocumentKind, DocumentStatus, Product
+from invoices.models import Document, DocumentKind, DocumentPayment, DocumentStatus, Product
+from invoices.settlement import record_payment
 
 from . import selectors
+from .locks import lock_wallet
 from .models import LedgerEntry, Wallet
 
 logger = logging.getLogger(__name__)
 
 Kind = LedgerEntry.Kind
+LOW_BALANCE_TASK = "credits.tasks.send_low_balance_email_task"
 
 
 def _actor_user(actor: Any) -> Any:
@@ -101,10 +105,11 @@ def _post_entry(
     actor: Any = None,
     reason: str = "",
     reverses: LedgerEntry | None = None,
+    document_payment: Any = None,
 ) -> tuple[LedgerEntry, bool]:
     """`_post`, also telling whether the entry was created now."""
     with transaction.atomic():
-        wallet = Wallet.objects.select_for_update(no_key=True).get(pk=wallet_id)
+        wallet = lock_wallet(wallet_id)
         existing = LedgerEntry.objects.filter(source_key=source_key).first()
         if existing is not None:
             return existing, False
@@ -140,17 +145,42 @@ def _post_entry(
             source_key=source_key,
             document=document,
             reverses=reverses,
+            document_payment=document_payment,
             actor=user,
             actor_label=user.get_username() if user else "system",
             reason=reason,
         )
+        if kind == Kind.CHARGE:
+            record_event(EventType.CREDIT_CHARGED, wallet, _charged_payload(entry, document))
         if alert:
-            from .tasks import send_low_balance_email_task
-
-            transaction.on_commit(
-                partial(send_low_balance_email_task.delay, wallet_id, str(wallet.balance))
-            )
+            alert_low_balance(wallet=wallet)
         return entry, True
+
+
+def _charged_payload(entry: LedgerEntry, document: Document | None) -> dict[str, Any]:
+    return {
+        "customer": entry.wallet.customer_id,
+        "document": document.number if document is not None else None,
+        "amount": str(-entry.amount),
+        "currency": entry.wallet.currency,
+        "balance_after": str(entry.balance_after),
+    }
+
+
+def alert_low_balance(*, wallet: Wallet) -> None:
+    """The balance fell below the customer's threshold: an outbox event, and the
+    e-mail after commit (in the caller's transaction, which flagged the wallet)."""
+    record_event(
+        EventType.CREDIT_LOW,
+        wallet,
+        {
+            "customer": wallet.customer_id,
+            "balance": str(wallet.balance),
+            "threshold": str(wallet.low_balance_threshold),
+            "currency": wallet.currency,
+        },
+    )
+    defer(LOW_BALANCE_TASK, wallet.pk, str(wallet.balance))
 
 
 def send_low_balance_email(*, wallet_id: int, balance: Decimal) -> bool:
@@ -309,10 +339,10 @@ def credit_payment_surplus(
 
 @transaction.atomic
 def charge_request(*, request: Document, actor: Any = None) -> LedgerEntry:
-    """Pay an open payment request from the customer's wallet. Idempotent per request."""
-    from invoices.services import business_today
-    from invoices.settlement import apply_payment
+    """Pay an open payment request from the customer's wallet. Idempotent per request.
 
+    Locks in the order of `credits.locks`: the request, the wallet, then (paying the
+    document) its contract."""
     locked = Document.objects.select_for_update(no_key=True).get(pk=request.pk)
     source_key = f"charge:{locked.pk}"
     existing = LedgerEntry.objects.filter(source_key=source_key).first()
@@ -337,18 +367,30 @@ def charge_request(*, request: Document, actor: Any = None) -> LedgerEntry:
     if not wallet.active:
         raise ValidationFailed(_("The credit wallet is not active."))
     # VAT payers pay the gross; others the net (their VAT was invoiced at the top-up).
-    amount = locked.amount_due if locked.buyer.get("vat_payer") else locked.total_net
+    amount = _positive(locked.amount_due if locked.buyer.get("vat_payer") else locked.total_net)
+    wallet = lock_wallet(wallet.pk)
+    if wallet.balance < amount:
+        raise InsufficientCredit(
+            balance=str(wallet.balance), amount=str(amount), currency=wallet.currency
+        )
+    payment = record_payment(
+        document=locked,
+        amount=locked.amount_due,
+        source=DocumentPayment.Source.CREDIT,
+        source_key=source_key,
+        paid_on=timezone.localdate(),
+        actor=actor,
+        actor_label="" if _actor_user(actor) else "credit",
+    )
     entry = _post(
         wallet.pk,
         kind=Kind.CHARGE,
-        amount=-_positive(amount),
+        amount=-amount,
         source_key=source_key,
         document=locked,
         actor=actor,
+        document_payment=payment,
     )
-    Document.objects.filter(pk=locked.pk).update(paid_by_credit=True)
-    locked.paid_by_credit = True
-    apply_payment(document=locked, amount=locked.amount_due, paid_on=business_today())
     write_audit(
         event="credit.charged",
         subject=locked,

@@ -13,7 +13,6 @@ import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -24,12 +23,15 @@ from django.template.loader import render_to_string
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
+from accounts.outbox import defer
 from accounts.services import job_run
 from billing_portal.money import ZERO, quantize
 
 from .models import LedgerEntry, MonthlyStatement, Wallet
 
 logger = logging.getLogger(__name__)
+
+STATEMENT_TASK = "credits.tasks.send_monthly_statement_task"
 
 
 def _start_of(day: date) -> datetime:
@@ -199,8 +201,6 @@ def send_monthly_statements(*, today: date | None = None) -> dict:
     """Daily job (beat): on the 1st, claim the previous month's statement of every
     wallet that has one and e-mail each after commit; on later days it only catches
     up (a missed 1st, a lost task), since a claimed statement is never claimed again."""
-    from .tasks import send_monthly_statement_task
-
     today = today or timezone.localdate()
     date_from, date_to = previous_month(today)
     started = timezone.now()
@@ -223,9 +223,10 @@ def send_monthly_statements(*, today: date | None = None) -> dict:
             period_start=date_from,
             sent_at__isnull=True,
         ).values_list("pk", flat=True)
-        for statement_id in unsent:
-            transaction.on_commit(partial(send_monthly_statement_task.delay, statement_id))
-            counts["queued"] += 1
+        with transaction.atomic():
+            for statement_id in unsent:
+                defer(STATEMENT_TASK, statement_id)
+                counts["queued"] += 1
     return dict(counts)
 
 

@@ -33,8 +33,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from billing_portal.admin_audit import (
-    AuditedAdmin,
+from accounts.admin_audit import AuditedAdmin
+from billing_portal.admin_helpers import (
     ViewOnlyMixin,
     action_form_page,
     bound_on_confirm,

@@ -12,10 +12,14 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from accounts.models import Customer
+from accounts.outbox import claimed, defer, mark_claim_done
 
 from .models import Document, DocumentKind
 
 logger = logging.getLogger(__name__)
+
+SEND_DOCUMENT_TASK = "invoices.tasks.send_document_email_task"
+PAYMENT_RECEIVED_EMAIL = "document.payment_received_email"  # claimed at settlement
 
 
 def schedule_delivery(document: Document, *, resend: bool = False) -> None:
@@ -31,10 +35,7 @@ def schedule_delivery(document: Document, *, resend: bool = False) -> None:
         Document.objects.filter(pk=document.pk).update(to_print=True)
         document.to_print = True
         return
-    from .tasks import send_document_email_task
-
-    document_id = document.pk
-    transaction.on_commit(lambda: send_document_email_task.delay(document_id, resend=resend))
+    defer(SEND_DOCUMENT_TASK, document.pk, resend)
 
 
 def document_email(document: Document) -> EmailMultiAlternatives:
@@ -88,6 +89,8 @@ def send_payment_received_email(*, document_id: int) -> bool:
         )
         if document.status != "paid" or document.kind != "tax_invoice":
             return False
+        if claimed(PAYMENT_RECEIVED_EMAIL, f"document:{document_id}", done=True):
+            return False  # a re-queued task: sent already
         with translation.override(document.language):
             context = {"document": document, "seller": document.seller}
             message = EmailMultiAlternatives(
@@ -99,4 +102,5 @@ def send_payment_received_email(*, document_id: int) -> bool:
                 to=[document.customer.email],
             )
         message.send()
+        mark_claim_done(PAYMENT_RECEIVED_EMAIL, f"document:{document_id}")
     return True

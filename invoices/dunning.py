@@ -21,11 +21,14 @@ from django.db.models import Exists, Max, OuterRef
 from django.utils import timezone
 
 from accounts.models import AuditLog, Contract, ContractBlock
+from accounts.outbox import defer, record_events
 from accounts.services import job_run, write_audit
-from billing_portal import fulfilment
+from billing_portal import hooks
+from billing_portal.events import EventType
 from billing_portal.workdays import unblock_date
 
 from .models import Document, DocumentStatus
+from .notices import SEND_NOTICES_TASK, claim_notices
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +50,6 @@ def _overdue_by_contract(contract_ids: list[int], *, today: date, older_than: da
 def block_overdue_contracts(*, today: date | None = None) -> dict[str, int]:
     """Daily job: block every contract with a document more than BLOCK_AFTER_DAYS
     overdue, once; audit it and claim the block notices (sent after commit)."""
-    from .notices import claim_notices
 
     today = today or timezone.localdate()
     cutoff = today - timedelta(days=settings.BILLING["BLOCK_AFTER_DAYS"])
@@ -107,6 +109,14 @@ WITH overdue AS (
            c.number, 'contract.blocked',
            jsonb_build_object('reason', 'overdue', 'documents', b.documents), ''
     FROM blocks b JOIN accounts_contract c ON c.id = b.contract_id
+), events AS (
+    INSERT INTO accounts_domainevent (event_id, type, subject_type, subject_id, payload,
+        created_at)
+    SELECT gen_random_uuid(), 'contract.blocked', 'accounts.contract', b.contract_id::text,
+           jsonb_build_object('contract', c.number, 'reason', 'overdue',
+               'blocked_on', %(today)s::text, 'documents', b.documents),
+           %(now)s
+    FROM blocks b JOIN accounts_contract c ON c.id = b.contract_id
 ), notices AS (
     INSERT INTO invoices_dunningnotice (document_id, level, claimed_at, claim, recipients)
     SELECT o.id, 'block', %(now)s, %(claim)s, '[]'::jsonb
@@ -120,8 +130,6 @@ SELECT (SELECT count(*) FROM blocks), (SELECT count(*) FROM notices)
 
 
 def _block_batch_sql(locked: list[int], today: date, cutoff: date, _claim_notices) -> int:
-    from .tasks import send_notices_task
-
     claim = uuid.uuid4()
     with connection.cursor() as cursor:
         cursor.execute(
@@ -137,8 +145,7 @@ def _block_batch_sql(locked: list[int], today: date, cutoff: date, _claim_notice
         )
         blocked, notices = cursor.fetchone()
     if notices:
-        key = str(claim)
-        transaction.on_commit(lambda: send_notices_task.delay(key))
+        defer(SEND_NOTICES_TASK, str(claim))
     return blocked
 
 
@@ -174,6 +181,22 @@ def _block_batch(locked: list[int], today: date, cutoff: date, claim_notices) ->
             after={"reason": block.reason, "documents": block.documents},
         )
         for block in blocks
+    )
+    record_events(
+        EventType.CONTRACT_BLOCKED,
+        "accounts.contract",
+        (
+            (
+                block.contract_id,
+                {
+                    "contract": numbers.get(block.contract_id, ""),
+                    "reason": block.reason,
+                    "blocked_on": today.isoformat(),
+                    "documents": block.documents,
+                },
+            )
+            for block in blocks
+        ),
     )
     claim_notices(
         document_ids=[pk for documents in overdue.values() for pk, _number in documents],
@@ -265,6 +288,20 @@ def lift_due_blocks(*, today: date | None = None) -> dict[str, int]:
                              after={"unblock_on": block.unblock_on.isoformat()})
                     for block in lifted
                 )  # fmt: skip
+                numbers = dict(
+                    Contract.objects.filter(pk__in=[b.contract_id for b in lifted]).values_list(
+                        "pk", "number"
+                    )
+                )
+                record_events(
+                    EventType.CONTRACT_UNBLOCKED,
+                    "accounts.contract",
+                    (
+                        (b.contract_id, {"contract": numbers.get(b.contract_id, ""),
+                                         "reason": b.reason})
+                        for b in lifted
+                    ),
+                )  # fmt: skip
                 counts["lifted"] += len(lifted)
     return dict(counts)
 
@@ -292,7 +329,7 @@ def revoke_long_unpaid(*, today: date | None = None) -> dict[str, int]:
                 )
                 if block is None:
                     continue
-                fulfilment.emit_lifecycle("revoke_certificates", contract_id=block.contract_id)
+                hooks.revoke_contract_certificates.call(contract_id=block.contract_id)
                 block.revoked_at = timezone.now()
                 block.save(update_fields=["revoked_at"])
                 write_audit(event="contract.certificates_revoked", subject=block.contract,

@@ -30,7 +30,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import date, timedelta
-from functools import partial
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
@@ -44,7 +43,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from accounts.models import AuditLog, Subscription
+from accounts.models import Subscription
+from accounts.outbox import claim, defer, mark_claim_done
 from accounts.services import job_run, snapshot, write_audit
 from billing_portal.errors import InvalidDocumentState, ValidationFailed
 from billing_portal.money import ZERO
@@ -54,7 +54,8 @@ from .services import business_today, cancel_payment_request, issue_credit_note,
 
 logger = logging.getLogger(__name__)
 
-EXPIRED_EMAIL_EVENT = "subscription.expiry_emailed"
+EXPIRED_EMAIL_EVENT = "subscription.expiry_emailed"  # an audit event and a claim
+EXPIRED_EMAIL_TASK = "invoices.tasks.send_subscription_expired_email_task"
 CANCELLATION_REASON = gettext_noop("cancelled by the customer")
 
 
@@ -151,8 +152,6 @@ def _ended(subscription: Subscription, before: dict[str, Any] | None) -> None:
 
 
 def _expired(subscription: Subscription, before: dict[str, Any] | None) -> None:
-    from .tasks import send_subscription_expired_email_task
-
     write_audit(
         event="subscription.expired",
         subject=subscription,
@@ -161,7 +160,7 @@ def _expired(subscription: Subscription, before: dict[str, Any] | None) -> None:
         after=snapshot(subscription),
         note=f"renewal unpaid at {subscription.valid_until.isoformat()}",
     )
-    transaction.on_commit(partial(send_subscription_expired_email_task.delay, subscription.pk))
+    defer(EXPIRED_EMAIL_TASK, subscription.pk)
 
 
 def open_renewal_of(subscription: Subscription) -> Document | None:
@@ -180,8 +179,9 @@ def open_renewal_of(subscription: Subscription) -> Document | None:
 
 def send_subscription_expired_email(*, subscription_id: int) -> bool:
     """Tell the customer the service expired (and which document renews it), once per
-    expiry: the subscription row lock and an audit row keyed by valid_until keep two
-    workers or a retry from sending it twice; nothing is sent once it is paid again."""
+    expiry: the subscription row lock and a claim keyed by valid_until, taken in the
+    sending transaction, keep two workers or a retry from sending it twice; nothing is
+    sent once it is paid again."""
     with transaction.atomic():
         subscription = (
             Subscription.objects.select_for_update(no_key=True, of=("self",))
@@ -191,12 +191,9 @@ def send_subscription_expired_email(*, subscription_id: int) -> bool:
         if subscription.status != Subscription.Status.EXPIRED:
             return False
         valid_until = subscription.valid_until.isoformat()
-        if AuditLog.objects.filter(
-            event=EXPIRED_EMAIL_EVENT,
-            subject_id=str(subscription.pk),
-            after__valid_until=valid_until,
-        ).exists():
-            return False
+        claim_key = f"subscription:{subscription.pk}:{valid_until}"
+        if not claim(EXPIRED_EMAIL_EVENT, claim_key):
+            return False  # sent already (the claim is taken with the e-mail, under the lock)
         customer = subscription.contract.customer
         renewal = open_renewal_of(subscription)
         with translation.override(customer.language):
@@ -214,6 +211,7 @@ def send_subscription_expired_email(*, subscription_id: int) -> bool:
                 to=[customer.email],
             )
         message.send()
+        mark_claim_done(EXPIRED_EMAIL_EVENT, claim_key)
         write_audit(
             event=EXPIRED_EMAIL_EVENT,
             subject=subscription,

@@ -591,3 +591,61 @@ class DunningNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.document} {self.level}"
+
+
+class DocumentPayment(models.Model):
+    """Append-only: an amount that reached a document (negative: left it again, e.g.
+    re-booked elsewhere), and where it came from. A document's `amount_paid` is a
+    cache of the sum of its rows; `invoices.settlement` is the only writer of both.
+
+    The source says what paid: a bank payment's allocation (`payments.Allocation`
+    points here), a credit charge (`credits.LedgerEntry` points here), a credit note
+    settling an invoice, the payment request whose payments a tax invoice documents,
+    or a staff entry. `source_key` is unique, so a source pays once."""
+
+    class Source(models.TextChoices):
+        BANK = "bank", _("Bank payment")
+        CREDIT = "credit", _("Prepaid credit")
+        CREDIT_NOTE = "credit_note", _("Credit note")
+        REQUEST = "request", _("Paid payment request")
+        STAFF = "staff", _("Staff entry")
+
+    document = models.ForeignKey(
+        Document, on_delete=models.PROTECT, related_name="payments", verbose_name=_("document")
+    )
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices)
+    source = models.CharField(_("source"), max_length=12, choices=Source.choices)
+    source_key = models.CharField(_("source key"), max_length=100)
+    paid_on = models.DateField(_("paid on"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+    actor_label = models.CharField(_("actor"), max_length=100, default="system")
+    note = models.TextField(_("note"), blank=True)
+    created_at = models.DateTimeField(_("recorded"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("document payment")
+        verbose_name_plural = _("document payments")
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["source_key"], name="document_payment_source_unique"),
+            models.CheckConstraint(condition=~models.Q(amount=0), name="document_payment_not_zero"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency} -> {self.document_id} ({self.source})"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise ValueError("Document payments are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Document payments are append-only.")

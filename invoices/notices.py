@@ -35,6 +35,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from accounts.models import AuthorizedPerson
+from accounts.outbox import defer, queue_now
 from accounts.services import job_run, write_audit
 
 from .models import Document, DocumentKind, DocumentLine, DunningNotice
@@ -42,6 +43,7 @@ from .models import Document, DocumentKind, DocumentLine, DunningNotice
 logger = logging.getLogger(__name__)
 
 BLOCK_LEVEL = "block"
+SEND_NOTICES_TASK = "invoices.tasks.send_notices_task"
 CLAIM_BATCH_SIZE = 2000
 DUNNED_KINDS = (DocumentKind.PAYMENT_REQUEST, DocumentKind.TAX_INVOICE)
 
@@ -127,10 +129,7 @@ def _claim(document_ids: Iterable[int], level: str) -> tuple[uuid.UUID | None, i
     claimed = DunningNotice.objects.filter(claim=claim).count()
     if not claimed:
         return None, 0
-    from .tasks import send_notices_task
-
-    key = str(claim)
-    transaction.on_commit(lambda: send_notices_task.delay(key))
+    defer(SEND_NOTICES_TASK, str(claim))
     return claim, claimed
 
 
@@ -366,8 +365,6 @@ def resend_stale_claims(*, now=None) -> int:
     """Claims whose send task was lost (broker gone, retries exhausted) are sent again:
     unsent notices claimed more than an hour ago, within the last week. A notice is
     still sent at most once: `send_notices` skips what is sent or no longer due."""
-    from .tasks import send_notices_task
-
     now = now or timezone.now()
     claims = set(
         DunningNotice.objects.filter(
@@ -377,5 +374,5 @@ def resend_stale_claims(*, now=None) -> int:
         ).values_list("claim", flat=True)
     )
     for claim in sorted(map(str, claims)):
-        send_notices_task.delay(claim)
+        queue_now(SEND_NOTICES_TASK, [claim])
     return len(claims)

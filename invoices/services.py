@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from accounts.models import Contract, Customer, Subscription
+from accounts.outbox import claim, defer, record_event
 from accounts.services import job_run, snapshot, write_audit
 from billing_portal import fulfilment
 from billing_portal.errors import (
@@ -26,9 +27,13 @@ from billing_portal.errors import (
     NoPriceForCurrency,
     ValidationFailed,
 )
+from billing_portal.events import EventType
+from billing_portal.kinds import ProductKind
 from billing_portal.money import ZERO, compute_totals, line_net, quantize, to_decimal
 
 from . import vat
+from .delivery import PAYMENT_RECEIVED_EMAIL, schedule_delivery
+from .dunning import schedule_unblock
 from .models import (
     BankAccount,
     Document,
@@ -40,8 +45,11 @@ from .models import (
     VatCategory,
 )
 from .numbering import take_next_number
+from .settlement import SETTLE_TASK, settle_by_credit_note, settle_on_issue
 
 logger = logging.getLogger(__name__)
+
+PAYMENT_RECEIVED_EMAIL_TASK = "invoices.tasks.send_payment_received_email_task"
 
 
 def business_today() -> date:
@@ -143,9 +151,6 @@ def issue_document(
     due_date: date | None = None,
     note: str = "",
     actor: Any = None,
-    status: str = DocumentStatus.OPEN,
-    amount_paid: Decimal = ZERO,
-    paid_on: date | None = None,
     order: Any = None,
     vat_regime: str | None = None,
     charge_by_credit: bool = False,
@@ -210,9 +215,6 @@ def issue_document(
         note=note,
         charge_by_credit=charge_by_credit,
         issued_by=actor if getattr(actor, "is_authenticated", False) else None,
-        status=status,
-        amount_paid=quantize(amount_paid),
-        paid_on=paid_on,
     )
     DocumentLine.objects.bulk_create(
         DocumentLine(
@@ -238,8 +240,18 @@ def issue_document(
         for b in totals.breakdown
     )
     write_audit(event=f"{kind}.issued", subject=document, actor=actor, after=snapshot(document))
-    from .delivery import schedule_delivery
-
+    record_event(
+        EventType.DOCUMENT_ISSUED,
+        document,
+        {
+            "number": document.number,
+            "kind": kind,
+            "currency": document.currency,
+            "total": str(document.total_gross),
+            "due_date": document.due_date.isoformat(),
+            "contract": contract.number if contract else "",
+        },
+    )
     schedule_delivery(document)
     return document
 
@@ -299,9 +311,6 @@ def issue_tax_invoice_for_paid_request(
         issue_date=paid_on,
         taxable_supply_date=paid_on,
         due_date=paid_on,
-        status=DocumentStatus.PAID,
-        amount_paid=request.total_gross,
-        paid_on=paid_on,
         actor=actor,
         note=_in(
             request.language,
@@ -309,6 +318,7 @@ def issue_tax_invoice_for_paid_request(
             number=request.number,
         ),
     )
+    settle_on_issue(document=invoice, paid_on=paid_on, covered_by=request)
     if invoice.total_gross != request.total_gross:
         # The VAT rate changed between the request and the payment (the tax point), so
         # the money received no longer matches: accounting decides; nothing is issued.
@@ -361,22 +371,11 @@ def issue_credit_note(
         vat_regime=invoice.vat_regime,
         note=note,
         actor=actor,
-        status=DocumentStatus.PAID if unpaid else DocumentStatus.OPEN,
-        paid_on=issue_date if unpaid else None,
     )
+    if unpaid:  # nothing to give back: the credit note is settled by the invoice
+        settle_on_issue(document=credit_note, paid_on=issue_date)
     if settles:
-        before = snapshot(invoice)
-        invoice.status = DocumentStatus.CANCELLED
-        invoice.cancelled_at = timezone.now()
-        invoice.save(update_fields=["status", "cancelled_at"])
-        write_audit(
-            event="tax_invoice.credited",
-            subject=invoice,
-            actor=actor,
-            before=before,
-            after=snapshot(invoice),
-            note=credit_note.number,
-        )
+        settle_by_credit_note(invoice=invoice, credit_note=credit_note, actor=actor)
         _reconsider_block(invoice)
     return credit_note
 
@@ -413,16 +412,12 @@ def cancel_payment_request(*, document: Document, actor: Any = None, reason: str
 def _reconsider_block(document: Document) -> None:
     """A cancelled or credited document may have been the last overdue one."""
     if document.contract_id is not None:
-        from .dunning import schedule_unblock
-
         schedule_unblock(contract_id=document.contract_id, settled_on=business_today())
 
 
 @transaction.atomic
 def resend_document(*, document: Document, actor: Any = None) -> None:
     """Another copy by the customer's channel (e-mail again, or back to the print list)."""
-    from .delivery import schedule_delivery
-
     document = (
         Document.objects.select_for_update(no_key=True, of=("self",))
         .select_related("customer")
@@ -565,3 +560,56 @@ def _issue_renewal(subscription: Subscription) -> Document:
         renewal_requested_for=subscription.valid_until
     )
     return document
+
+
+# --- once a document is paid ------------------------------------------------------
+
+
+def settle_paid_document(*, document_id: int) -> None:
+    """Once paid: the tax invoice (for a payment request, dated by the payment) and
+    the fulfilment registry. Idempotent, so a retried or re-queued task changes
+    nothing."""
+    document = Document.objects.get(pk=document_id)
+    if document.status != DocumentStatus.PAID:
+        return
+    # Paid from credit by a customer who is not a VAT payer: the VAT was invoiced at the
+    # top-up, so no further tax document (domain.md, "Credit wallet").
+    credit_without_tax = document.paid_by_credit and not document.buyer.get("vat_payer")
+    # A credit top-up is an advance: documented by the credits app's zero-amount tax
+    # invoice (non-VAT-payers), taxed when the credit is spent (VAT payers).
+    top_up = document.lines.filter(product_kind=ProductKind.CREDIT_TOPUP).exists()
+    if document.kind == DocumentKind.PAYMENT_REQUEST and not credit_without_tax and not top_up:
+        try:
+            issue_tax_invoice_for_paid_request(payment_request=document, paid_on=document.paid_on)
+        except InvalidDocumentState as exc:
+            logger.warning("tax invoice for %s left to accounting: %s", document.number, exc)
+            write_audit(
+                event="tax_invoice.needs_accounting", subject=document, note=str(exc.message)
+            )
+    with transaction.atomic():
+        first_time = document.fulfilled_at is None
+        fulfil_document(document=document, paid_on=document.paid_on)
+        if (
+            first_time
+            and document.kind == DocumentKind.TAX_INVOICE
+            and not document.related_document_id
+            and claim(PAYMENT_RECEIVED_EMAIL, f"document:{document_id}")
+        ):
+            defer(PAYMENT_RECEIVED_EMAIL_TASK, document_id)
+
+
+def settle_paid_documents(*, document_ids: list[int]) -> int:
+    """Settle a batch of documents paid together (the set-based auto-charge), each in
+    its own transaction; one that fails is deferred alone, so a bad document neither
+    stops the batch nor settles the others twice."""
+    settled = 0
+    for document_id in document_ids:
+        try:
+            with transaction.atomic():
+                settle_paid_document(document_id=document_id)
+            settled += 1
+        except Exception:
+            logger.exception("settlement of document %s failed; retried alone", document_id)
+            with transaction.atomic():
+                defer(SETTLE_TASK, document_id)
+    return settled

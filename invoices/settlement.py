@@ -1,47 +1,113 @@
-"""The payment state of documents: what the payments and credits apps call when
-money is allocated, and what happens once a document is paid."""
+"""The one writer of a document's money.
+
+Every amount that reaches a document — a bank payment's allocation, a credit charge,
+a re-booking, a credit note settling an invoice, the payment request a tax invoice
+documents, a staff entry — is an append-only `DocumentPayment` row written here, and
+only here are `amount_paid`, the paid status, `paid_on` and `paid_by_credit` moved:
+`amount_paid` is the cached sum of the document's rows, the status follows it.
+(tests/test_money_writers.py holds every other module to that.)
+
+- `record_payment`: one amount on a document locked by the caller (payments, credits);
+- `record_credit_charges`: the set-based form for the day-10 auto-charge, one
+  statement per batch for the rows, the paid state, the audit trail and the events;
+- `settle_on_issue`: a document born settled (a tax invoice of a paid request, a
+  zero-amount invoice, a credit note that settles its invoice);
+- `settle_by_credit_note`: an unpaid or partly paid invoice cancelled by its credit
+  note (the rest of it is settled by the credit note);
+- `record_staff_payment`: accounting enters a payment by hand.
+
+A document that becomes paid records `document.paid` in the outbox and defers its
+settlement (tax invoice, fulfilment: `invoices.services.settle_paid_document`) in
+the same transaction, so a broker outage delays it and never loses it.
+"""
 
 from __future__ import annotations
 
-import logging
+import json
+import uuid
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
-from django.db import transaction
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection, transaction
 from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from accounts.outbox import defer, record_event
 from accounts.services import snapshot, write_audit
-from billing_portal.errors import InvalidDocumentState
-from billing_portal.kinds import ProductKind
-from billing_portal.money import ZERO
+from billing_portal.errors import InvalidDocumentState, ValidationFailed
+from billing_portal.events import EventType
+from billing_portal.money import ZERO, quantize
 
-from .models import Document, DocumentKind, DocumentStatus
+from .dunning import schedule_unblock
+from .models import Document, DocumentKind, DocumentPayment, DocumentStatus
 
-logger = logging.getLogger(__name__)
+Source = DocumentPayment.Source
+SETTLE_TASK = "invoices.tasks.settle_paid_document_task"
+SETTLE_BATCH_TASK = "invoices.tasks.settle_paid_documents_task"
 
 
-def apply_payment(*, document: Document, amount: Decimal, paid_on: date) -> Document:
-    """Add a (signed) allocated amount to a document locked by the caller.
+def _require_transaction(what: str) -> None:
+    if not connection.in_atomic_block:
+        raise RuntimeError(f"{what} must run inside the caller's transaction")
 
-    amount_paid moves with F() so it always equals the sum of the allocations; the
-    status follows it. A document that becomes paid is settled after commit.
+
+def _user(actor: Any) -> Any:
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
+def record_payment(
+    *,
+    document: Document,
+    amount: Decimal,
+    source: str,
+    source_key: str,
+    paid_on: date,
+    actor: Any = None,
+    actor_label: str = "",
+    note: str = "",
+) -> DocumentPayment:
+    """Add a (signed) amount to a document locked by the caller, as one row.
+
+    Idempotent on `source_key`. Money may only leave a cancelled document (re-booked
+    elsewhere or returned). A document that becomes paid is settled after commit.
     """
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("apply_payment must run inside the caller's transaction")
+    _require_transaction("record_payment")
+    existing = DocumentPayment.objects.filter(source_key=source_key).first()
+    if existing is not None:
+        return existing
+    amount = quantize(amount)
+    if amount == ZERO:
+        raise ValueError("a zero payment")
     if document.kind == DocumentKind.CREDIT_NOTE:
         raise InvalidDocumentState(document=document.number)
+    if document.status == DocumentStatus.CANCELLED and amount >= ZERO:
+        raise InvalidDocumentState(document=document.number)
+    user = _user(actor)
+    row = DocumentPayment.objects.create(
+        document=document,
+        amount=amount,
+        currency=document.currency,
+        source=source,
+        source_key=source_key,
+        paid_on=paid_on,
+        actor=user,
+        actor_label=actor_label or (user.get_username() if user else "system"),
+        note=note,
+    )
+    before = snapshot(document)
+    changes: dict[str, Any] = {"amount_paid": F("amount_paid") + amount}
+    if source == Source.CREDIT:
+        changes["paid_by_credit"] = True
+    Document.objects.filter(pk=document.pk).update(**changes)
+    document.refresh_from_db(fields=["amount_paid", "paid_by_credit"])
     if document.status == DocumentStatus.CANCELLED:
-        # money may only leave a cancelled document (re-booked elsewhere or returned)
-        if amount >= ZERO:
-            raise InvalidDocumentState(document=document.number)
-        Document.objects.filter(pk=document.pk).update(amount_paid=F("amount_paid") + amount)
-        document.refresh_from_db(fields=["amount_paid"])
         if document.amount_paid < ZERO:
             raise InvalidDocumentState(document=document.number)
-        return document
-    before = snapshot(document)
-    Document.objects.filter(pk=document.pk).update(amount_paid=F("amount_paid") + amount)
-    document.refresh_from_db(fields=["amount_paid"])
+        return row
     if document.amount_paid < ZERO or document.amount_paid > document.total_gross:
         raise InvalidDocumentState(document=document.number, amount_paid=str(document.amount_paid))
     was_paid = document.status == DocumentStatus.PAID
@@ -55,69 +121,205 @@ def apply_payment(*, document: Document, amount: Decimal, paid_on: date) -> Docu
     write_audit(
         event="document.payment_applied",
         subject=document,
-        actor_label="payments",
+        actor=user,
+        actor_label=row.actor_label,
         before=before,
         after=snapshot(document),
+        note=f"{source} {source_key}",
     )
     if document.contract_id is not None:
-        from .dunning import schedule_unblock
-
         schedule_unblock(contract_id=document.contract_id, settled_on=paid_on)
     if document.status == DocumentStatus.PAID and not was_paid:
-        from .tasks import settle_paid_document_task
-
-        document_id = document.pk
-        transaction.on_commit(lambda: settle_paid_document_task.delay(document_id))
-    return document
+        record_event(EventType.DOCUMENT_PAID, document, _paid_payload(document))
+        defer(SETTLE_TASK, document.pk)
+    return row
 
 
-def settle_paid_document(*, document_id: int) -> None:
-    """Once paid: the tax invoice (for a payment request, dated by the payment) and
-    the fulfilment registry. Idempotent, so a retried task changes nothing."""
-    from .services import fulfil_document, issue_tax_invoice_for_paid_request
-
-    document = Document.objects.get(pk=document_id)
-    if document.status != DocumentStatus.PAID:
-        return
-    # Paid from credit by a customer who is not a VAT payer: the VAT was invoiced at the
-    # top-up, so no further tax document (domain.md, "Credit wallet").
-    credit_without_tax = document.paid_by_credit and not document.buyer.get("vat_payer")
-    # A credit top-up is an advance: documented by the credits app's zero-amount tax
-    # invoice (non-VAT-payers), taxed when the credit is spent (VAT payers).
-    top_up = document.lines.filter(product_kind=ProductKind.CREDIT_TOPUP).exists()
-    if document.kind == DocumentKind.PAYMENT_REQUEST and not credit_without_tax and not top_up:
-        try:
-            issue_tax_invoice_for_paid_request(payment_request=document, paid_on=document.paid_on)
-        except InvalidDocumentState as exc:
-            logger.warning("tax invoice for %s left to accounting: %s", document.number, exc)
-            write_audit(
-                event="tax_invoice.needs_accounting", subject=document, note=str(exc.message)
-            )
-    first_time = document.fulfilled_at is None
-    fulfil_document(document=document, paid_on=document.paid_on)
-    if (
-        first_time
-        and document.kind == DocumentKind.TAX_INVOICE
-        and not document.related_document_id
-    ):
-        from .tasks import send_payment_received_email_task
-
-        transaction.on_commit(lambda: send_payment_received_email_task.delay(document_id))
+def _paid_payload(document: Document) -> dict[str, Any]:
+    return {
+        "number": document.number,
+        "kind": document.kind,
+        "currency": document.currency,
+        "total": str(document.total_gross),
+        "paid_on": document.paid_on.isoformat() if document.paid_on else None,
+        "contract": document.buyer.get("contract_number", ""),
+    }
 
 
-def settle_paid_documents(*, document_ids: list[int]) -> int:
-    """Settle a batch of documents paid together (the set-based auto-charge), each in
-    its own transaction; one that fails is handed to its own retried task, so a bad
-    document neither stops the batch nor settles the others twice."""
-    from .tasks import settle_paid_document_task
+@transaction.atomic
+def record_staff_payment(
+    *, document: Document, amount: Decimal, paid_on: date, actor: Any, note: str
+) -> DocumentPayment:
+    """Accounting records a payment by hand (received outside our bank accounts);
+    a negative amount takes a staff entry back. The note (the reason) is required."""
+    if not note or not note.strip():
+        raise ValidationFailed(_("A reason is required."))
+    locked = Document.objects.select_for_update(no_key=True).get(pk=document.pk)
+    return record_payment(
+        document=locked,
+        amount=amount,
+        source=Source.STAFF,
+        source_key=f"staff:{uuid.uuid4()}",
+        paid_on=paid_on,
+        actor=actor,
+        note=note.strip(),
+    )
 
-    settled = 0
-    for document_id in document_ids:
-        try:
-            with transaction.atomic():
-                settle_paid_document(document_id=document_id)
-            settled += 1
-        except Exception:
-            logger.exception("settlement of document %s failed; retried alone", document_id)
-            settle_paid_document_task.delay(document_id)
-    return settled
+
+def settle_on_issue(
+    *, document: Document, paid_on: date, covered_by: Document | None = None
+) -> None:
+    """A document born settled, in its issuing transaction: a tax invoice documenting
+    a paid payment request (`covered_by`: the request's payments pay it, one row), a
+    zero-amount invoice, or a credit note that settles its invoice (no money moves)."""
+    _require_transaction("settle_on_issue")
+    amount = ZERO
+    if covered_by is not None:
+        amount = document.total_gross
+        DocumentPayment.objects.create(
+            document=document,
+            amount=amount,
+            currency=document.currency,
+            source=Source.REQUEST,
+            source_key=f"request:{covered_by.pk}:{document.pk}",
+            paid_on=paid_on,
+            actor_label="settlement",
+            note=covered_by.number,
+        )
+    elif document.kind != DocumentKind.CREDIT_NOTE and document.total_gross != ZERO:
+        raise InvalidDocumentState(document=document.number)
+    Document.objects.filter(pk=document.pk).update(
+        status=DocumentStatus.PAID, amount_paid=amount, paid_on=paid_on
+    )
+    document.status, document.amount_paid, document.paid_on = DocumentStatus.PAID, amount, paid_on
+
+
+def settle_by_credit_note(*, invoice: Document, credit_note: Document, actor: Any = None) -> None:
+    """An open or partly paid invoice (locked by the caller) is cancelled by its credit
+    note: what was left to pay is settled by the credit note, as one row."""
+    _require_transaction("settle_by_credit_note")
+    before = snapshot(invoice)
+    rest = invoice.total_gross - invoice.amount_paid
+    if rest > ZERO:
+        DocumentPayment.objects.create(
+            document=invoice,
+            amount=rest,
+            currency=invoice.currency,
+            source=Source.CREDIT_NOTE,
+            source_key=f"credit_note:{credit_note.pk}",
+            paid_on=credit_note.issue_date,
+            actor=_user(actor),
+            actor_label=_user(actor).get_username() if _user(actor) else "system",
+            note=credit_note.number,
+        )
+    Document.objects.filter(pk=invoice.pk).update(
+        amount_paid=F("amount_paid") + rest,
+        status=DocumentStatus.CANCELLED,
+        cancelled_at=timezone.now(),
+    )
+    invoice.refresh_from_db(fields=["amount_paid", "status", "cancelled_at"])
+    write_audit(
+        event="tax_invoice.credited",
+        subject=invoice,
+        actor=actor,
+        before=before,
+        after=snapshot(invoice),
+        note=credit_note.number,
+    )
+
+
+# --- set-based: the day-10 auto-charge ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class CreditCharge:
+    """One request the auto-charge pays in full from credit (`charged`: what the
+    wallet gave, net for a customer who is not a VAT payer)."""
+
+    document_id: int
+    charged: Decimal
+
+
+# One statement per batch: the rows (each document's full gross, source "credit"),
+# the paid state, one audit row and one `document.paid` event per document. Only open
+# documents with nothing paid take part; the caller holds their row locks.
+_CHARGES_SQL = """
+WITH c AS (
+    SELECT * FROM unnest(%(ids)s::bigint[], %(charged)s::numeric[]) AS c(id, charged)
+), docs AS (
+    SELECT d.id, d.number, d.kind, d.currency, d.total_gross, d.contract_id,
+           d.buyer ->> 'contract_number' AS contract_number, c.charged
+    FROM invoices_document d JOIN c ON c.id = d.id
+    WHERE d.status = 'open' AND d.amount_paid = 0 AND d.total_gross > 0
+), rows AS (
+    INSERT INTO invoices_documentpayment (document_id, amount, currency, source, source_key,
+        paid_on, actor_label, note, created_at)
+    SELECT id, total_gross, currency, 'credit', 'charge:' || id, %(paid_on)s, %(actor)s, '',
+           %(now)s
+    FROM docs ORDER BY id
+    RETURNING id, document_id
+), paid AS (
+    UPDATE invoices_document d
+    SET status = 'paid', amount_paid = d.total_gross, paid_on = %(paid_on)s,
+        paid_by_credit = true
+    FROM docs WHERE d.id = docs.id
+    RETURNING d.id
+), audit AS (
+    INSERT INTO accounts_auditlog (created_at, actor_label, subject_type_id, subject_id,
+        subject_repr, event, after, note)
+    SELECT %(now)s, %(actor)s, %(document_type)s, docs.id::text, docs.number,
+           'credit.charged',
+           jsonb_build_object('payment', r.id, 'amount', (-docs.charged)::text,
+               'status', 'paid', 'amount_paid', docs.total_gross::text,
+               'paid_on', %(paid_on)s::text),
+           ''
+    FROM docs JOIN rows r ON r.document_id = docs.id
+), events AS (
+    INSERT INTO accounts_domainevent (event_id, type, subject_type, subject_id, payload,
+        created_at)
+    SELECT gen_random_uuid(), 'document.paid', 'invoices.document', docs.id::text,
+           jsonb_build_object('number', docs.number, 'kind', docs.kind,
+               'currency', docs.currency, 'total', docs.total_gross::text,
+               'paid_on', %(paid_on)s::text, 'contract', docs.contract_number),
+           %(now)s
+    FROM docs
+)
+SELECT
+    (SELECT COALESCE(jsonb_agg(jsonb_build_array(document_id, id)), '[]') FROM rows),
+    (SELECT COALESCE(array_agg(DISTINCT docs.contract_id), '{}') FROM docs
+     WHERE EXISTS (SELECT 1 FROM accounts_contractblock b WHERE b.contract_id = docs.contract_id
+                   AND b.reason = 'overdue' AND b.lifted_at IS NULL))
+"""
+
+
+def record_credit_charges(
+    *, charges: list[CreditCharge], paid_on: date, actor_label: str
+) -> dict[int, int]:
+    """Pay, set-based, requests locked by the caller in full from credit (PostgreSQL).
+
+    Returns {document id: DocumentPayment id} of the documents paid now (a document
+    that is no longer open with nothing paid is left out). Unblocking is scheduled
+    for contracts with an overdue block; settlement is deferred, one task per batch.
+    """
+    _require_transaction("record_credit_charges")
+    if not charges:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _CHARGES_SQL,
+            {
+                "ids": [c.document_id for c in charges],
+                "charged": [c.charged for c in charges],
+                "paid_on": paid_on,
+                "now": timezone.now(),
+                "actor": actor_label,
+                "document_type": ContentType.objects.get_for_model(Document).pk,
+            },
+        )
+        rows, blocked_contracts = cursor.fetchone()
+    paid = {int(document_id): int(payment_id) for document_id, payment_id in json.loads(rows)}
+    for contract_id in sorted(blocked_contracts):
+        schedule_unblock(contract_id=contract_id, settled_on=paid_on)
+    if paid:
+        defer(SETTLE_BATCH_TASK, sorted(paid))
+    return paid

@@ -25,16 +25,12 @@ def issue_renewal_requests_task() -> dict:
 
 @shared_task(autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=8)
 def settle_paid_document_task(document_id: int) -> None:
-    from .settlement import settle_paid_document
-
-    settle_paid_document(document_id=document_id)
+    services.settle_paid_document(document_id=document_id)
 
 
 @shared_task
 def settle_paid_documents_task(document_ids: list[int]) -> int:
-    from .settlement import settle_paid_documents
-
-    return settle_paid_documents(document_ids=document_ids)
+    return services.settle_paid_documents(document_ids=document_ids)
 
 
 @shared_task(

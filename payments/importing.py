@@ -21,6 +21,7 @@ from billing_portal.errors import StatementRejected
 from billing_portal.money import quantize
 from invoices.models import BankAccount
 
+from .account_key import account_key, domestic_account
 from .importers.base import ParsedFile, ParsedStatement, ParsedTransaction
 from .models import BankTransaction, StatementImport, TransactionStatus
 
@@ -53,15 +54,10 @@ def _movement_digest(tx: ParsedTransaction) -> str:
     return hashlib.sha256("\x1f".join(fields).encode()).hexdigest()[:40]
 
 
-def _domestic(value: str) -> str:
-    """'000019-0002000145399/0800' -> '19-2000145399' (bank code dropped for matching)."""
-    number = value.split("/")[0]
-    prefix, _sep, rest = number.rpartition("-")
-    prefix, rest = prefix.lstrip("0"), rest.lstrip("0")
-    return f"{prefix}-{rest}" if prefix else rest
-
-
 def find_account(statement: ParsedStatement) -> BankAccount | None:
+    """Our account the statement is for: by its IBAN, else by the domestic number
+    (account_key), which GPC writes without our bank code: then each open Czech or
+    Slovak account of ours is tried with its own bank code."""
     account = statement.account.replace(" ", "")
     try:
         iban = IBAN(account).compact
@@ -69,9 +65,9 @@ def find_account(statement: ParsedStatement) -> BankAccount | None:
         iban = None
     if iban:
         return BankAccount.objects.filter(iban=iban).first()
-    wanted = _domestic(account)
     for candidate in BankAccount.objects.exclude(status=BankAccount.Status.CLOSED):
-        if candidate.domestic_number and _domestic(candidate.domestic_number) == wanted:
+        ours = domestic_account(candidate.iban)
+        if ours is not None and account_key(account, ours.bank) == str(ours):
             return candidate
     return None
 
@@ -249,7 +245,7 @@ def _row(
         status, reason = TransactionStatus.REVIEW, gettext_noop("A reversal: check it by hand.")
     else:
         status, reason = TransactionStatus.UNPROCESSED, ""
-    return BankTransaction(
+    row = BankTransaction(
         bank_account=account,
         statement_import=record,
         natural_key=key,
@@ -272,3 +268,6 @@ def _row(
         status=status,
         review_reason=reason,
     )
+    # bulk_create skips save(): the comparison key is set here, from the stored values
+    row.counterparty_key = account_key(row.counterparty_account, row.counterparty_bank)
+    return row

@@ -18,6 +18,8 @@ from django.utils.translation import gettext_lazy as _
 
 from billing_portal.money import ZERO, Currency
 
+from .account_key import account_key
+
 
 class StatementImport(models.Model):
     """One file or API response exactly as received, and what became of it."""
@@ -117,6 +119,12 @@ class BankTransaction(models.Model):
     counterparty_name = models.CharField(_("counterparty"), max_length=200, blank=True)
     counterparty_account = models.CharField(_("counterparty account"), max_length=50, blank=True)
     counterparty_bank = models.CharField(_("counterparty bank"), max_length=20, blank=True)
+    # The account as compared (payments/account_key.py): an IBAN and the domestic
+    # "prefix-number/bank" of one account are one key. Set from the two fields above
+    # on every save and by the import (bulk_create); never edited by hand.
+    counterparty_key = models.CharField(
+        _("counterparty account key"), max_length=50, blank=True, editable=False
+    )
     is_reversal = models.BooleanField(_("reversal"), default=False)
     raw = models.JSONField(_("as received"), default=dict, blank=True)
     created_at = models.DateTimeField(_("imported"), default=timezone.now)
@@ -161,11 +169,18 @@ class BankTransaction(models.Model):
         ]
         indexes = [
             models.Index(fields=["variable_symbol"]),
-            models.Index(fields=["counterparty_account"]),
+            models.Index(fields=["counterparty_key"], name="bank_tx_counterparty_key"),
         ]
 
     def __str__(self) -> str:
         return f"{self.booking_date} {self.amount} {self.currency} VS {self.variable_symbol}"
+
+    def save(self, *args, **kwargs) -> None:
+        self.counterparty_key = account_key(self.counterparty_account, self.counterparty_bank)
+        fields = kwargs.get("update_fields")
+        if fields is not None and {"counterparty_account", "counterparty_bank"} & set(fields):
+            kwargs["update_fields"] = {*fields, "counterparty_key"}
+        super().save(*args, **kwargs)
 
     @property
     def unallocated(self) -> Decimal:
@@ -193,6 +208,14 @@ class Allocation(models.Model):
     )
     document = models.ForeignKey(
         "invoices.Document", on_delete=models.PROTECT, related_name="allocations"
+    )
+    # the row this allocation wrote on the document (invoices' one record of that money)
+    document_payment = models.OneToOneField(
+        "invoices.DocumentPayment",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="allocation",
     )
     amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
     rule = models.CharField(_("rule"), max_length=20, choices=Rule.choices)

@@ -22,11 +22,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from accounts.services import job_run
-from billing_portal.fulfilment import ask_lifecycle
+from billing_portal import hooks
 from billing_portal.money import ZERO
-from invoices.models import Document, DocumentKind, DocumentStatus, Product
-from invoices.settlement import apply_payment
+from invoices.models import Document, DocumentKind, DocumentPayment, DocumentStatus, Product
+from invoices.settlement import record_payment
 
+from .account_key import account_keys
 from .models import Allocation, BankTransaction, TransactionStatus
 
 logger = logging.getLogger(__name__)
@@ -57,8 +58,12 @@ def _by_vs(tx: BankTransaction, symbols: set[str]) -> tuple[list[Document], list
 
 
 def decide(tx: BankTransaction) -> Decision:
-    """Which document(s) the payment belongs to, and by which rule; no writes."""
-    if tx.counterparty_account in settings.BILLING["SHARED_PAYER_ACCOUNTS"]:
+    """Which document(s) the payment belongs to, and by which rule; no writes.
+
+    Payer accounts are compared by `counterparty_key` (payments/account_key.py), the
+    shared accounts of the setting by the same key: an IBAN and the domestic number
+    of one account are one payer."""
+    if tx.counterparty_key in account_keys(settings.BILLING["SHARED_PAYER_ACCOUNTS"]):
         return Decision("", (), gettext_noop("Paid from a shared account (e.g. a post-office "
                                              "deposit): pair it by hand."))  # fmt: skip
     if tx.variable_symbol:
@@ -98,10 +103,10 @@ def decide(tx: BankTransaction) -> Decision:
             ]
         if same:
             return Decision(Allocation.Rule.SPECIFIC_SYMBOL, tuple(same))
-    if tx.counterparty_account:
+    if tx.counterparty_key:
         contracts = set(
             Allocation.objects.filter(
-                transaction__counterparty_account=tx.counterparty_account,
+                transaction__counterparty_key=tx.counterparty_key,
                 transaction__bank_account__currency=tx.currency,
                 amount__gt=0,
             )
@@ -125,22 +130,35 @@ def allocate(
     actor: Any = None,
     note: str = "",
 ) -> Allocation:
-    """One allocation row; both rows (payment and document) are locked by the caller."""
+    """One allocation row and the payment row it writes on the document (invoices
+    settles it); both rows (payment and document) are locked by the caller."""
     if amount == ZERO:
         raise ValueError("zero allocation")
     user = actor if getattr(actor, "is_authenticated", False) else None
+    label = user.get_username() if user else "pairing"
+    sequence = Allocation.objects.filter(transaction=tx).count() + 1
+    payment = record_payment(
+        document=document,
+        amount=amount,
+        source=DocumentPayment.Source.BANK,
+        source_key=f"bank:{tx.pk}:{sequence}",
+        paid_on=tx.booking_date,
+        actor=user,
+        actor_label=label,
+        note=note,
+    )
     allocation = Allocation.objects.create(
         transaction=tx,
         document=document,
+        document_payment=payment,
         amount=amount,
         rule=rule,
         actor=user,
-        actor_label=user.get_username() if user else "pairing",
+        actor_label=label,
         note=note,
     )
     BankTransaction.objects.filter(pk=tx.pk).update(allocated_amount=F("allocated_amount") + amount)
     tx.refresh_from_db(fields=["allocated_amount"])
-    apply_payment(document=document, amount=amount, paid_on=tx.booking_date)
     return allocation
 
 
@@ -179,10 +197,9 @@ def credit_to_wallet(
     reason: str,
     actor: Any = None,
 ) -> Decimal:
-    """Hand `amount` of a locked payment to the credits app ("payment_surplus") and
-    count what it took as credited on the payment; ZERO when nobody took it."""
-    answers = ask_lifecycle(
-        "payment_surplus",
+    """Hand `amount` of a locked payment to the credits app (the `credit_payment_surplus`
+    hook) and count what it took as credited on the payment; ZERO when nobody took it."""
+    credited = hooks.credit_payment_surplus.call(
         customer=customer,
         amount=amount,
         currency=tx.currency,
@@ -191,7 +208,6 @@ def credit_to_wallet(
         reason=reason,
         actor=actor,
     )
-    credited = sum(answers, ZERO)
     if credited:
         BankTransaction.objects.filter(pk=tx.pk).update(
             credited_amount=F("credited_amount") + credited

@@ -30,7 +30,8 @@ payer's account does not fit the format) is left proposed and reported by
 
 `match_returned_debits` links the debit that appears on our statement afterwards:
 by the end-to-end id, or, when the bank drops it, by our account, amount and the
-payer's account within `MATCH_WINDOW_DAYS` of the export.
+payer's account (its `counterparty_key`, so an IBAN and the domestic number of one
+account match) within `MATCH_WINDOW_DAYS` of the export.
 """
 
 from __future__ import annotations
@@ -40,7 +41,6 @@ import unicodedata
 import uuid
 import xml.etree.ElementTree as ET  # building only; parse with defusedxml
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from itertools import groupby
@@ -58,6 +58,8 @@ from billing_portal.errors import ValidationFailed
 from billing_portal.money import ZERO, quantize
 from invoices.models import BankAccount
 
+from .account_key import DomesticAccount
+from .account_key import domestic_account as czech_or_slovak_account
 from .models import BankTransaction, PaymentReturn, TransactionStatus
 
 PAIN_NS = "urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"
@@ -67,24 +69,7 @@ CONTENT_TYPE = {"EUR": "application/xml", "CZK": "text/plain; charset=windows-12
 
 _SEPA_DISALLOWED = re.compile(r"[^A-Za-z0-9/\-?:().,'+ ]")
 _BIC = re.compile(r"^[A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?$")
-_DOMESTIC = re.compile(r"^(?:(?P<prefix>\d{1,6})-)?(?P<number>\d{2,10})(?:/(?P<bank>\d{4}))?$")
 _NO_E2E = {"", "NOTPROVIDED", "NONREF"}
-
-
-@dataclass(frozen=True)
-class DomesticAccount:
-    """A Czech account number: prefix (may be ""), number, 4-digit bank code."""
-
-    prefix: str
-    number: str
-    bank: str
-
-    @property
-    def abo(self) -> str:
-        return f"{self.prefix}-{self.number}" if self.prefix else self.number
-
-    def __str__(self) -> str:
-        return f"{self.abo}/{self.bank}"
 
 
 # --- small helpers ---------------------------------------------------------------------
@@ -133,47 +118,11 @@ def _seller_name() -> str:
 
 
 def domestic_account(account: str, bank: str = "") -> DomesticAccount | None:
-    """A Czech account from a CZ IBAN or from "prefix-number/bank" (the bank code may
-    come separately); None when the value is neither."""
-    value = (account or "").replace(" ", "").upper()
-    if not value:
-        return None
-    try:
-        iban = IBAN(value)
-    except SchwiftyException:
-        iban = None
-    if iban is not None:
-        if iban.country_code != "CZ":
-            return None
-        return DomesticAccount(
-            iban.branch_code.lstrip("0"), iban.account_code.lstrip("0"), iban.bank_code
-        )
-    match = _DOMESTIC.match(value)
-    bank_code = (match and match["bank"]) or (bank if re.fullmatch(r"\d{4}", bank or "") else "")
-    if not match or not bank_code or not match["number"].lstrip("0"):
-        return None
-    return DomesticAccount(
-        (match["prefix"] or "").lstrip("0"), match["number"].lstrip("0"), bank_code
-    )
-
-
-def _account_key(account: str, bank: str = "") -> str:
-    """One spelling of an account for comparing: a Czech or Slovak account in its
-    domestic form (whether given as an IBAN or domestic), any other IBAN compact."""
-    value = (account or "").replace(" ", "").upper()
-    if not value:
-        return ""
-    try:
-        iban = IBAN(value)
-    except SchwiftyException:
-        iban = None
-    if iban is not None:
-        if iban.country_code in ("CZ", "SK"):
-            prefix, number = iban.branch_code.lstrip("0"), iban.account_code.lstrip("0")
-            return f"{prefix}-{number}/{iban.bank_code}"
-        return iban.compact
-    domestic = domestic_account(value, bank)
-    return f"{domestic.prefix}-{domestic.number}/{domestic.bank}" if domestic else value
+    """An account a Czech domestic (ABO) order can pay to: from a CZ IBAN or from
+    "prefix-number/bank" (the bank code may come separately); None when the value is
+    neither (a Slovak IBAN included: ABO is Czech clearing)."""
+    found = czech_or_slovak_account(account, bank)
+    return None if found is None or found.country == "SK" else found
 
 
 # --- what can be exported --------------------------------------------------------------
@@ -507,7 +456,7 @@ def _match(
     if e2e.upper() not in _NO_E2E:
         found = by_e2e.get(e2e)
         return found if found is not None and found.pk in open_returns else None
-    payer = _account_key(debit.counterparty_account, debit.counterparty_bank)
+    payer = debit.counterparty_key
     if not payer:
         return None
     for payment_return in open_returns.values():
@@ -517,7 +466,7 @@ def _match(
             original.bank_account_id == debit.bank_account_id
             and payment_return.currency == debit.currency
             and payment_return.amount == debit.amount
-            and _account_key(original.counterparty_account, original.counterparty_bank) == payer
+            and original.counterparty_key == payer
             and exported_on <= debit.booking_date <= exported_on + timedelta(days=MATCH_WINDOW_DAYS)
         ):
             return payment_return

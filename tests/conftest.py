@@ -1,23 +1,88 @@
-"""Shared fixtures: our bank accounts and a place for outbound e-mail."""
+"""Shared fixtures: our bank accounts, a place for outbound e-mail, the shared corpus,
+and both paths of the batch jobs that choose their SQL by database."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from pathlib import Path
 
+import django.db
 import pytest
 
+from billing_portal.test_settings import SQLITE_OPT_IN
 from tests.factories import BankAccountFactory
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
+CORPUS = SHARED / "corpus"
+
+
+def in_ci(environ: Mapping[str, str] | None = None) -> bool:
+    """CI=true (or 1/yes), as CI services set it."""
+    value = (os.environ if environ is None else environ).get("CI", "")
+    return value.strip().lower() in {"1", "true", "yes"}
+
+
+def require_corpus(path: Path | None = None, *, environ: Mapping[str, str] | None = None) -> Path:
+    """`path` (default ../shared/corpus; or a file in it) when it exists. Where it is
+    absent the test is skipped, but under CI it fails: a CI run must not go green by
+    skipping the ~160 tests that read the corpus."""
+    path = CORPUS if path is None else path
+    if path.exists():
+        return path
+    if in_ci(environ):
+        pytest.fail(
+            f"{path} is absent and CI is set: the corpus tests must run in CI. "
+            f"Check out the shared folder next to the repository ({SHARED}).",
+            pytrace=False,
+        )
+    pytest.skip(f"{path} is absent (../shared/corpus)")
 
 
 @pytest.fixture
 def corpus() -> Path:
-    """../shared/corpus; tests that read it skip cleanly where it is absent."""
-    path = SHARED / "corpus"
-    if not path.is_dir():
-        pytest.skip("../shared/corpus is absent")
-    return path
+    """../shared/corpus; tests that read it skip where it is absent (fail under CI)."""
+    return require_corpus()
+
+
+class _ReportsVendor:
+    """`django.db.connection` as seen by one module, reporting another vendor."""
+
+    def __init__(self, vendor: str) -> None:
+        self.vendor = vendor
+
+    def __getattr__(self, name: str):
+        return getattr(django.db.connection, name)
+
+
+@pytest.fixture(params=["set-based", "one-by-one"])
+def job_path(request, monkeypatch) -> str:
+    """Run the daily jobs that pick their SQL by `connection.vendor` both ways on
+    PostgreSQL: set-based, as production does, and one by one, the path every run on
+    SQLite (`make run`) takes. The one-by-one path is forced by showing those modules
+    a connection that reports "sqlite"; everything else stays the real PostgreSQL."""
+    from credits import autopay
+    from invoices import dunning
+
+    if request.param == "set-based":
+        if django.db.connection.vendor != "postgresql":
+            pytest.skip("the set-based SQL exists only on PostgreSQL")
+    else:
+        for module in (autopay, dunning):
+            monkeypatch.setattr(module, "connection", _ReportsVendor("sqlite"))
+    return request.param
+
+
+def pytest_report_header(config) -> list[str]:
+    from django.db import connection
+
+    settings = connection.settings_dict
+    lines = [f"database: {connection.vendor} {settings.get('HOST') or ''} {settings['NAME']}"]
+    if connection.vendor != "postgresql":
+        lines.append(f"SQLite on purpose ({SQLITE_OPT_IN}): {os.environ.get(SQLITE_OPT_IN)}")
+    if not CORPUS.is_dir():
+        lines.append(f"corpus: {CORPUS} absent: " + ("FAIL (CI)" if in_ci() else "skipped"))
+    return lines
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from django.utils.formats import number_format
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 
-from billing_portal.admin_audit import ViewOnlyMixin
+from billing_portal.admin_helpers import ViewOnlyMixin
 from billing_portal.errors import BillingError
 
 FORM_TEMPLATE = "admin/payments/form_page.html"

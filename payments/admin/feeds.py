@@ -6,8 +6,8 @@ from django.contrib import admin
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from accounts.admin_audit import AuditedAdmin
 from accounts.services import snapshot, write_audit
-from billing_portal.admin_audit import AuditedAdmin
 
 from ..forms import (
     AccountFeedForm,

@@ -57,6 +57,7 @@ class PaymentReturnAdmin(ReadOnlyAdmin):
         "end_to_end_id",
         "transaction__counterparty_name",
         "transaction__counterparty_account",
+        "transaction__counterparty_key",
         "transaction__variable_symbol",
     )
     fields = (

@@ -19,7 +19,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
-from billing_portal.admin_audit import ViewOnlyMixin
+from billing_portal.admin_helpers import ViewOnlyMixin
 from billing_portal.errors import BillingError
 from invoices.models import Document
 
@@ -120,6 +120,7 @@ class BankTransactionAdmin(ReadOnlyAdmin):
         "specific_symbol",
         "counterparty_name",
         "counterparty_account",
+        "counterparty_key",  # finds an account in either form: "2000145399" or "19-2000145399"
         "message",
         "bank_reference",
     )

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AuditLog, Contract, ContractBlock
-from accounts.portal import create_portal_login
+from accounts.portal_login import create_portal_login
 from accounts.services import block_contract
 from invoices.models import DunningNotice
 from invoices.services import LineSpec, cancel_payment_request, issue_payment_request

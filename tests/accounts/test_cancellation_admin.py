@@ -18,9 +18,10 @@ from django.utils import translation
 from django.utils.formats import date_format
 
 from accounts.models import AuditLog, Subscription
-from invoices.models import Document, DocumentStatus, PaymentRequest
+from invoices.models import DocumentStatus, PaymentRequest
 from invoices.services import issue_renewal_requests
 from tests.factories import ProductFactory, SubscriptionFactory
+from tests.invoices.helpers import pay
 
 pytestmark = pytest.mark.django_db
 
@@ -126,9 +127,7 @@ def test_a_refused_cancellation_is_an_error_message_and_changes_nothing(
     subscription = _domain()
     assert issue_renewal_requests(today=D(2026, 12, 1), days_ahead=30)["issued"] == 1
     renewal = PaymentRequest.objects.get(lines__subscription=subscription)
-    Document.objects.filter(pk=renewal.pk).update(
-        amount_paid=Decimal("100.00"), status=DocumentStatus.PARTLY_PAID
-    )
+    pay(renewal, Decimal("100.00"))
     audit_rows = AuditLog.objects.count()
 
     response = admin_client.post(

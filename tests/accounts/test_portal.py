@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.portal import (
+from accounts.portal_login import (
     LOGIN_FAILED_MESSAGE,
     PortalLoginThrottled,
     PortalPasswordValidator,

@@ -29,7 +29,7 @@ def _english(settings):
 
 @pytest.fixture
 def person(db):
-    from accounts.portal import create_portal_login
+    from accounts.portal_login import create_portal_login
 
     contract = ContractFactory(customer=PersonCustomerFactory())
     person = AuthorizedPersonFactory(contract=contract)

@@ -8,7 +8,6 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
-from django.db import transaction
 
 from accounts.models import AuditLog
 from credits import autopay
@@ -19,7 +18,8 @@ from tests.factories import CustomerFactory, PersonCustomerFactory, ProductFacto
 
 D = date
 
-pytestmark = pytest.mark.django_db
+# both paths of the job: set-based (PostgreSQL) and one by one (as on SQLite)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("job_path")]
 
 
 def _fund(customer, amount: str):
@@ -137,7 +137,7 @@ def test_kinds_not_payable_by_credit_are_never_charged(bank_accounts, kind):
 def test_vat_payer_is_charged_gross_and_gets_a_tax_invoice(
     bank_accounts, django_capture_on_commit_callbacks
 ):
-    from invoices.settlement import settle_paid_document
+    from invoices.services import settle_paid_document
 
     customer = CustomerFactory(vat_payer=True)
     wallet = _fund(customer, "5000")
@@ -157,7 +157,7 @@ def test_vat_payer_is_charged_gross_and_gets_a_tax_invoice(
 def test_non_vat_payer_is_charged_net_and_gets_no_tax_invoice(
     bank_accounts, django_capture_on_commit_callbacks
 ):
-    from invoices.settlement import settle_paid_document
+    from invoices.services import settle_paid_document
 
     customer = PersonCustomerFactory()
     wallet = _fund(customer, "5000")
@@ -236,13 +236,12 @@ def _paid_top_up(customer, *, paid_on: date, django_capture_on_commit_callbacks)
     """A top-up request paid by transfer; settlement (which would run after commit) is
     not run, so it has no derived tax invoice."""
     from credits.services import request_top_up
-    from invoices.settlement import apply_payment
+    from tests.invoices.helpers import pay
 
     ProductFactory(code="credit-topup", kind="credit_topup", prices={"CZK": "1.00"})
     request = request_top_up(customer=customer, net_amount=Decimal("1000"))
-    with django_capture_on_commit_callbacks(execute=False), transaction.atomic():
-        locked = Document.objects.select_for_update().get(pk=request.pk)
-        apply_payment(document=locked, amount=locked.total_gross, paid_on=paid_on)
+    with django_capture_on_commit_callbacks(execute=False):
+        pay(request, on=paid_on)
     request.refresh_from_db()
     assert request.status == DocumentStatus.PAID
     return request

@@ -20,11 +20,11 @@ from credits.selectors import ledger_balance
 from credits.services import adjust, deactivate_wallet, send_low_balance_email, wallet_for
 from invoices.dunning import block_overdue_contracts
 from invoices.models import Document, DocumentKind, DocumentStatus
-from invoices.services import LineSpec, issue_payment_request
-from invoices.settlement import settle_paid_documents
+from invoices.services import LineSpec, issue_payment_request, settle_paid_documents
 from tests.factories import ContractFactory, CustomerFactory, PersonCustomerFactory
 
-pytestmark = pytest.mark.django_db
+# both paths of the job: set-based (PostgreSQL) and one by one (as on SQLite)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("job_path")]
 
 PRAGUE = ZoneInfo("Europe/Prague")
 D = Decimal
@@ -177,19 +177,18 @@ def test_charging_a_blocked_contracts_last_overdue_request_schedules_the_unblock
 def test_a_reversed_charge_is_not_charged_again(
     bank_accounts, admin_user, django_capture_on_commit_callbacks
 ):
-    from django.db import transaction
 
     from credits.services import reverse_entry
-    from invoices.settlement import apply_payment
+    from tests.invoices.helpers import pay
 
     customer = PersonCustomerFactory()
     wallet = _fund(customer, "1000")
     request = _request(customer, "100")
     assert _run_on(DAY_TEN, django_capture_on_commit_callbacks)[0]["charged"] == 1
     # accounting takes the payment off the request and gives the credit back
-    with transaction.atomic(), django_capture_on_commit_callbacks(execute=False):
-        locked = Document.objects.select_for_update().get(pk=request.pk)
-        apply_payment(document=locked, amount=-locked.amount_paid, paid_on=date(2026, 2, 4))
+    with django_capture_on_commit_callbacks(execute=False):
+        request.refresh_from_db()
+        pay(request, -request.amount_paid, on=date(2026, 2, 4))
     reverse_entry(entry=_charge(request), actor=admin_user, reason="charged by mistake")
     request.refresh_from_db()
     assert request.status == DocumentStatus.OPEN

@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
-from django.db import transaction
 
 from accounts.models import AuditLog
 from billing_portal.errors import (
@@ -19,8 +18,7 @@ from credits import services
 from credits.models import LedgerEntry, Wallet
 from credits.selectors import ledger_balance
 from invoices.models import Document, DocumentKind, DocumentStatus
-from invoices.services import LineSpec, business_today, issue_payment_request
-from invoices.settlement import apply_payment, settle_paid_document
+from invoices.services import LineSpec, business_today, issue_payment_request, settle_paid_document
 from tests.factories import (
     ContractFactory,
     CustomerFactory,
@@ -28,6 +26,7 @@ from tests.factories import (
     ProductFactory,
     SlovakCustomerFactory,
 )
+from tests.invoices.helpers import pay
 
 D = Decimal
 pytestmark = pytest.mark.django_db
@@ -45,9 +44,7 @@ def staff(django_user_model):
 
 def _pay(document: Document) -> Document:
     """Stand-in for the payments app: the full amount arrives, then settlement runs."""
-    with transaction.atomic():
-        locked = Document.objects.select_for_update(no_key=True).get(pk=document.pk)
-        apply_payment(document=locked, amount=locked.amount_due, paid_on=business_today())
+    pay(document, on=business_today())
     settle_paid_document(document_id=document.pk)
     document.refresh_from_db()
     return document

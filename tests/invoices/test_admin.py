@@ -28,6 +28,7 @@ from invoices.models import (
     TaxInvoice,
 )
 from tests.factories import ContractFactory, CustomerFactory, ProductFactory
+from tests.invoices.helpers import pay
 
 pytestmark = pytest.mark.django_db
 
@@ -43,16 +44,22 @@ GROSS = Decimal("1210.00")  # 1000 net + 21 % VAT for a Czech VAT payer
 
 @pytest.fixture
 def issue(bank_accounts, django_capture_on_commit_callbacks):
-    """Issue a document through the service; the e-mail callbacks are captured, not run."""
+    """Issue a document through the service (and pay `amount_paid` of it through the
+    settlement service); the e-mail callbacks are captured, not run."""
 
     def _issue(kind=DocumentKind.PAYMENT_REQUEST, *, customer=None, contract=None, **kwargs):
         customer = customer or CustomerFactory()
         contract = contract or ContractFactory(customer=customer)
         spec = services.LineSpec(description="Webhosting", unit_price=Decimal("1000.00"))
+        kwargs.pop("status", None)
+        amount_paid, paid_on = kwargs.pop("amount_paid", None), kwargs.pop("paid_on", None)
         with django_capture_on_commit_callbacks():
-            return services.issue_document(
+            document = services.issue_document(
                 kind=kind, customer=customer, contract=contract, lines=[spec], **kwargs
             )
+            if amount_paid:
+                pay(document, amount_paid, on=paid_on)
+        return document
 
     return _issue
 

@@ -17,13 +17,16 @@ from django.db import connection, connections
 from accounts.models import AuditLog, ContractBlock
 from accounts.selectors import contract_blocking, ensure_not_blocked
 from accounts.services import block_contract, lift_block
-from billing_portal import fulfilment
+from billing_portal import hooks
 from billing_portal.errors import ContractBlocked
 from invoices.dunning import block_overdue_contracts, lift_due_blocks, revoke_long_unpaid
 from invoices.models import DunningNotice
 from invoices.services import LineSpec, issue_payment_request
 from payments.pairing import pair_transactions
 from tests.factories import AuthorizedPersonFactory, BankTransactionFactory, ContractFactory
+
+# both paths of the blocking job: set-based (PostgreSQL) and one by one (as on SQLite)
+pytestmark = pytest.mark.usefixtures("job_path")
 
 PRAGUE = ZoneInfo("Europe/Prague")
 
@@ -177,9 +180,9 @@ def test_certificates_are_revoked_sixty_days_after_the_block_once(bank_accounts)
 
     def revoke(*, contract_id):
         revoked.append(contract_id)
+        return 1
 
-    fulfilment.on_lifecycle("revoke_certificates", revoke)
-    try:
+    with hooks.revoke_contract_certificates.temporarily(revoke):
         unpaid, paid = ContractFactory(), ContractFactory()
         _overdue(unpaid, due=date(2026, 8, 1), issued=date(2026, 7, 20))
         late = _overdue(paid, due=date(2026, 8, 1), issued=date(2026, 7, 20))
@@ -189,8 +192,6 @@ def test_certificates_are_revoked_sixty_days_after_the_block_once(bank_accounts)
         assert revoke_long_unpaid(today=date(2026, 10, 30))["revoked"] == 0
         assert revoke_long_unpaid(today=date(2026, 10, 31))["revoked"] == 1
         assert revoke_long_unpaid(today=date(2026, 11, 30))["revoked"] == 0
-    finally:
-        fulfilment.off_lifecycle("revoke_certificates", revoke)
     assert revoked == [unpaid.pk]
 
 

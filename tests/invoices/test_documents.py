@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 
 from accounts.models import AuditLog
 from billing_portal.errors import ImmutableDocument, InvalidDocumentState, ValidationFailed
-from invoices.models import CreditNote, Document, DocumentLine, DocumentStatus, PaymentRequest
+from invoices.models import CreditNote, Document, DocumentLine, DocumentStatus
 from invoices.services import (
     cancel_payment_request,
     issue_credit_note,
@@ -25,7 +25,7 @@ from tests.factories import (
     PersonCustomerFactory,
     SlovakCustomerFactory,
 )
-from tests.invoices.helpers import line
+from tests.invoices.helpers import line, pay
 
 
 @pytest.mark.django_db
@@ -77,9 +77,7 @@ def test_issued_document_cannot_be_edited_or_deleted(bank_accounts):
 @pytest.mark.django_db
 def test_only_state_fields_change_after_issue(bank_accounts):
     document = issue_payment_request(customer=CustomerFactory(), lines=[line("100")])
-    Document.objects.filter(pk=document.pk).update(
-        amount_paid=Decimal("50.00"), status=DocumentStatus.PARTLY_PAID
-    )
+    pay(document, Decimal("50.00"))
     document.refresh_from_db()
     assert document.amount_due == Decimal("71.00")
 
@@ -133,9 +131,7 @@ def test_a_payment_request_is_cancelled_not_credited(bank_accounts):
 @pytest.mark.django_db
 def test_a_partly_paid_request_cannot_be_cancelled(bank_accounts):
     request = issue_payment_request(customer=CustomerFactory(), lines=[line("100")])
-    PaymentRequest.objects.filter(pk=request.pk).update(
-        amount_paid=Decimal("10"), status=DocumentStatus.PARTLY_PAID
-    )
+    pay(request, Decimal("10"))
     with pytest.raises(InvalidDocumentState):
         cancel_payment_request(document=request)
     request.refresh_from_db()
@@ -233,9 +229,7 @@ def test_credit_note_of_an_unpaid_invoice_settles_it(bank_accounts):
 @pytest.mark.django_db
 def test_credit_note_of_a_paid_invoice_is_a_refund_we_owe(bank_accounts):
     invoice = issue_tax_invoice(customer=CustomerFactory(), lines=[line("100")])
-    Document.objects.filter(pk=invoice.pk).update(
-        amount_paid=invoice.total_gross, status=DocumentStatus.PAID
-    )
+    pay(invoice)
     note = issue_credit_note(invoice=invoice, reason="Reklamace")
     invoice.refresh_from_db()
     assert (invoice.status, note.status) == (DocumentStatus.PAID, DocumentStatus.OPEN)
@@ -255,9 +249,7 @@ def test_a_cancelled_request_is_not_resent(bank_accounts):
 @pytest.mark.django_db
 def test_credit_note_of_a_partly_paid_invoice_stops_dunning_and_leaves_a_refund(bank_accounts):
     invoice = issue_tax_invoice(customer=CustomerFactory(), lines=[line("1000")])
-    Document.objects.filter(pk=invoice.pk).update(
-        amount_paid=Decimal("400.00"), status=DocumentStatus.PARTLY_PAID
-    )
+    pay(invoice, Decimal("400.00"))
     note = issue_credit_note(invoice=invoice, reason="Zrušená služba")
     invoice.refresh_from_db()
     assert invoice.status == DocumentStatus.CANCELLED
@@ -273,9 +265,7 @@ def test_tax_invoice_for_a_paid_request_keeps_its_regime_and_dates(bank_accounts
     request = issue_payment_request(
         customer=customer, lines=[line("100")], issue_date=date(2025, 3, 1)
     )
-    Document.objects.filter(pk=request.pk).update(
-        amount_paid=request.total_gross, status=DocumentStatus.PAID
-    )
+    pay(request)
     customer.vat_payer, customer.dic, customer.kind = True, "SK2020317068", "company"
     customer.ico = "35697270"
     customer.save()  # became a VAT payer after the request: the sale is still the request's
@@ -296,9 +286,7 @@ def test_a_rate_change_between_request_and_payment_goes_to_accounting(bank_accou
     request = issue_payment_request(
         customer=customer, lines=[line("100")], issue_date=date(2024, 12, 20)
     )
-    Document.objects.filter(pk=request.pk).update(
-        amount_paid=request.total_gross, status=DocumentStatus.PAID
-    )
+    pay(request)
     with pytest.raises(InvalidDocumentState):  # paid 120.00 at 20 %, the tax point has 23 %
         issue_tax_invoice_for_paid_request(payment_request=request, paid_on=date(2025, 1, 5))
     assert TaxInvoice.objects.count() == 0

@@ -20,9 +20,9 @@ from invoices.lifecycle import (
     send_subscription_expired_email,
 )
 from invoices.models import CreditNote, Document, DocumentKind, DocumentStatus, PaymentRequest
-from invoices.services import issue_renewal_requests
-from invoices.settlement import settle_paid_document
+from invoices.services import issue_renewal_requests, settle_paid_document
 from tests.factories import ContractFactory, CustomerFactory, ProductFactory, SubscriptionFactory
+from tests.invoices.helpers import pay
 
 D = date
 
@@ -47,10 +47,8 @@ def _renewal(subscription: Subscription, *, today: date, days_ahead: int = 30) -
 
 
 def _paid(document: Document, on: date) -> Document:
-    """Stand-in for the payments app: record the full payment on the document."""
-    Document.objects.filter(pk=document.pk).update(
-        amount_paid=document.total_gross, status=DocumentStatus.PAID, paid_on=on
-    )
+    """The full payment, recorded through the settlement service."""
+    pay(document, on=on)
     document.refresh_from_db()
     return document
 
@@ -376,9 +374,7 @@ def test_an_earlier_request_replaces_a_later_last_day(bank_accounts):
 def test_a_partly_paid_renewal_stops_the_cancellation_for_staff(bank_accounts):
     subscription = _domain()
     renewal = _renewal(subscription, today=D(2026, 12, 1))
-    Document.objects.filter(pk=renewal.pk).update(
-        amount_paid=Decimal("100.00"), status=DocumentStatus.PARTLY_PAID
-    )
+    pay(renewal, Decimal("100.00"))
     with translation.override("en"), pytest.raises(InvalidDocumentState) as error:
         request_cancellation(subscription=subscription, requested_on=D(2026, 11, 30))
     with translation.override("en"):

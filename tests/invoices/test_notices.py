@@ -15,7 +15,7 @@ from django.db import connection, connections, transaction
 
 from accounts.models import AuditLog, JobRun
 from invoices import tasks
-from invoices.models import Document, DocumentStatus, DunningNotice
+from invoices.models import Document, DunningNotice
 from invoices.notices import claim_notices, levels_for, send_notices, send_reminders
 from invoices.services import LineSpec, issue_payment_request, issue_tax_invoice
 from tests.factories import (
@@ -24,7 +24,7 @@ from tests.factories import (
     CustomerFactory,
     ProductFactory,
 )
-from tests.invoices.helpers import line
+from tests.invoices.helpers import line, pay
 
 D = date
 LEVELS = ("before_due", "overdue_1", "overdue_14")
@@ -42,9 +42,7 @@ def _request(*, due: date, issued: date | None = None, contract=None, lines=None
 
 
 def _paid(document: Document) -> None:
-    Document.objects.filter(pk=document.pk).update(
-        status=DocumentStatus.PAID, amount_paid=document.total_gross, paid_on=document.due_date
-    )
+    pay(document, on=document.due_date)
 
 
 def _claimed(counts: dict) -> dict:

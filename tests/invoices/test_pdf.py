@@ -17,7 +17,7 @@ from django.utils import translation
 from django.utils.translation import gettext
 from pypdf import PdfReader
 
-from invoices.models import DocumentKind, DocumentStatus
+from invoices.models import DocumentKind
 from invoices.pdf import (
     FONTS,
     LocalOnlyFetcher,
@@ -41,6 +41,7 @@ from tests.factories import (
     FinnishCustomerFactory,
     SlovakCustomerFactory,
 )
+from tests.invoices.helpers import pay
 
 ISSUED = date(2026, 3, 2)
 CZK_IBAN = "CZ65 0800 0000 1920 0014 5399"
@@ -221,10 +222,8 @@ def test_qr_code_only_while_something_is_due(bank_accounts):
         customer=customer,
         lines=one_line(),
         issue_date=ISSUED,
-        status=DocumentStatus.PAID,
-        amount_paid=Decimal("1210.00"),
-        paid_on=ISSUED,
     )
+    paid_invoice = pay(paid_invoice, Decimal("1210.00"), on=ISSUED)
     assert open_request.amount_due == Decimal("1210.00")
     assert paid_invoice.amount_due == Decimal("0.00")
 

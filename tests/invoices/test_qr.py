@@ -1,7 +1,7 @@
 """Payment QR payloads (invoices/qr.py) against the vectors in ../shared/corpus/qr.
 
 No database: these are pure functions. Tests that need the corpus skip cleanly
-when it is absent; the vector files are read in place, never copied.
+when it is absent (and fail under CI); the vector files are read in place, never copied.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from invoices.qr import (
     spayd_payload,
     validate_spayd,
 )
+from tests.conftest import require_corpus
 
 # tests/invoices/test_qr.py -> parents[2] is the repository (/work/main), and the
 # shared folder is its sibling (/work/shared).
@@ -42,8 +43,7 @@ IBAN_DE = "DE71110220330123456789"
 
 def _vectors(name: str) -> dict:
     path = CORPUS_QR / name
-    if not path.is_file():
-        pytest.skip("../shared/corpus absent")
+    require_corpus(path)
     return json.loads(path.read_text(encoding="utf-8"))
 
 

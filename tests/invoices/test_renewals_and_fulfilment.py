@@ -13,7 +13,7 @@ from django.db import connection, connections
 from accounts.models import JobRun, Subscription
 from billing_portal import fulfilment
 from billing_portal.errors import InvalidDocumentState
-from invoices.models import Document, DocumentStatus, PaymentRequest
+from invoices.models import Document, PaymentRequest
 from invoices.services import (
     LineSpec,
     fulfil_document,
@@ -21,13 +21,12 @@ from invoices.services import (
     issue_renewal_requests,
 )
 from tests.factories import ContractFactory, ProductFactory, SubscriptionFactory
+from tests.invoices.helpers import pay
 
 
 def _paid(document: Document, on: date) -> Document:
-    """Stand-in for the payments app: record the full payment on the document."""
-    Document.objects.filter(pk=document.pk).update(
-        amount_paid=document.total_gross, status=DocumentStatus.PAID, paid_on=on
-    )
+    """The full payment, recorded through the settlement service."""
+    pay(document, on=on)
     document.refresh_from_db()
     return document
 

@@ -1,7 +1,7 @@
 """camt.053 / camt.054 parser: public corpus, our Czech fixtures, hostile input.
 
 No database. Corpus files are read in place from ../shared/corpus (never copied); the
-tests that need them skip when that folder is absent. Our own fixtures
+tests that need them skip when that folder is absent (and fail under CI). Our own fixtures
 (tests/payments/fixtures/camt053_cz_*.xml) are invented data written for this project;
 both validate against the ISO camt.053.001.02 XSD.
 """
@@ -20,6 +20,7 @@ import pytest
 from billing_portal.errors import StatementRejected
 from payments.importers.base import Direction, ParsedFile
 from payments.importers.camt import is_camt, parse_camt
+from tests.conftest import require_corpus
 
 # tests/payments/test_camt.py -> parents[0] tests/payments, [1] tests, [2] the project
 # root (main), [3] the folder that holds both main/ and shared/.
@@ -32,9 +33,8 @@ OUR_IBAN = "CZ6508000000192000145399"
 
 
 def corpus_bytes(folder: str, name: str) -> bytes:
-    """A corpus file's bytes; skips the test cleanly when the corpus is absent."""
-    if not CORPUS.is_dir():
-        pytest.skip("../shared/corpus absent")
+    """A corpus file's bytes; skips the test when the corpus is absent (fails under CI)."""
+    require_corpus(CORPUS)
     return (CORPUS / folder / name).read_bytes()
 
 
@@ -157,8 +157,7 @@ EXPECTED: dict[tuple[str, str], Parses | Rejected] = {
 
 
 def test_the_table_covers_every_corpus_file():
-    if not CORPUS.is_dir():
-        pytest.skip("../shared/corpus absent")
+    require_corpus(CORPUS)
     present = {
         (folder, path.name)
         for folder in ("camt053", "camt054")

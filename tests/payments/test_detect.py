@@ -8,6 +8,7 @@ import pytest
 
 from billing_portal.errors import StatementRejected
 from payments.importers.detect import detect_format, parse_statement
+from tests.conftest import require_corpus
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -32,8 +33,8 @@ CSV_MAPPING = {
 
 
 def corpus_names() -> list[str]:
-    if not CORPUS.is_dir():
-        return []
+    if not CORPUS.is_dir():  # one placeholder case, which skips (fails under CI)
+        return ["(corpus absent)"]
     return sorted(
         f"{folder}/{path.name}"
         for folder in EXPECTED_FORMAT
@@ -42,8 +43,7 @@ def corpus_names() -> list[str]:
 
 
 def corpus_file(name: str) -> bytes:
-    if not CORPUS.is_dir():
-        pytest.skip("../shared/corpus absent")
+    require_corpus(CORPUS)
     return (CORPUS / name).read_bytes()
 
 
@@ -54,8 +54,7 @@ def reason_of(call) -> str:
 
 
 def test_corpus_is_there_or_skipped():
-    if not CORPUS.is_dir():
-        pytest.skip("../shared/corpus absent")
+    require_corpus(CORPUS)
     assert len(corpus_names()) == 6 + 50 + 10
 
 

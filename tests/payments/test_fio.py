@@ -20,6 +20,7 @@ import pytest
 from billing_portal.errors import StatementRejected
 from payments.importers.base import Direction, ParsedFile
 from payments.importers.fio import parse_fio_json
+from tests.conftest import require_corpus
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 
@@ -55,8 +56,7 @@ CORPUS_REJECTED = {
 
 
 def corpus_file(name: str) -> bytes:
-    if not CORPUS.is_dir():
-        pytest.skip("../shared/corpus absent")
+    require_corpus(CORPUS)
     return (CORPUS / "fio-json" / name).read_bytes()
 
 
@@ -77,8 +77,7 @@ def rejection(content: bytes) -> StatementRejected:
 
 
 def test_every_corpus_file_is_listed():
-    if not CORPUS.is_dir():
-        pytest.skip("../shared/corpus absent")
+    require_corpus(CORPUS)
     names = {path.name for path in (CORPUS / "fio-json").iterdir()}
     assert names == set(CORPUS_PARSED) | set(CORPUS_REJECTED)
 

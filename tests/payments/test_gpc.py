@@ -20,6 +20,7 @@ from django.utils import translation
 from billing_portal.errors import StatementRejected
 from payments.importers.base import Direction, ParsedFile
 from payments.importers.gpc import parse_gpc
+from tests.conftest import require_corpus
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -44,8 +45,7 @@ CORPUS_REJECTED = {
 
 def corpus_file(name: str) -> bytes:
     folder = CORPUS / "gpc"
-    if not CORPUS.is_dir():
-        pytest.skip("../shared/corpus absent")
+    require_corpus(CORPUS)
     return (folder / name).read_bytes()
 
 
@@ -66,8 +66,7 @@ def reason_of(content: bytes) -> str:
 
 
 def test_every_corpus_file_is_listed():
-    if not CORPUS.is_dir():
-        pytest.skip("../shared/corpus absent")
+    require_corpus(CORPUS)
     names = {path.name for path in (CORPUS / "gpc").iterdir()}
     assert names == set(CORPUS_PARSED) | set(CORPUS_REJECTED)
 

@@ -22,6 +22,7 @@ import pytest
 from billing_portal.errors import StatementRejected
 from payments.importers.base import Direction, ParsedFile
 from payments.importers.mt940 import parse_mt940
+from tests.conftest import require_corpus
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 
@@ -101,8 +102,7 @@ CORPUS_REJECTED = {
 
 
 def corpus_file(name: str) -> bytes:
-    if not CORPUS.is_dir():
-        pytest.skip("../shared/corpus absent")
+    require_corpus(CORPUS)
     return (CORPUS / "mt940" / name).read_bytes()
 
 
@@ -124,8 +124,7 @@ def reason_of(content: bytes) -> str:
 
 
 def test_every_corpus_file_is_listed():
-    if not CORPUS.is_dir():
-        pytest.skip("../shared/corpus absent")
+    require_corpus(CORPUS)
     names = {path.name for path in (CORPUS / "mt940").iterdir()}
     assert names == set(CORPUS_PARSED) | set(CORPUS_REJECTED)
 

@@ -13,8 +13,7 @@ from django.db.models import Sum
 
 from accounts.models import JobRun
 from invoices.models import Document, DocumentStatus, TaxInvoice
-from invoices.services import LineSpec, issue_payment_request
-from invoices.settlement import settle_paid_document
+from invoices.services import LineSpec, issue_payment_request, settle_paid_document
 from payments import pairing
 from payments.models import Allocation, BankTransaction, TransactionStatus
 from payments.pairing import pair_transactions

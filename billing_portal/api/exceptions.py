@@ -1,4 +1,9 @@
-"""API plumbing shared by every app's api.py: the error format."""
+"""The API's one error format: {"code", "message", "details"}.
+
+Domain errors (`billing_portal.errors.BillingError`) keep their stable code and
+HTTP status; DRF's own errors (validation, not found, not authenticated...) are put
+into the same shape. Set as REST_FRAMEWORK["EXCEPTION_HANDLER"] in settings.py.
+"""
 
 from __future__ import annotations
 

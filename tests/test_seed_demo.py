@@ -15,9 +15,9 @@ from django.db.models import Sum
 from schwifty import IBAN
 
 from accounts.models import AuditLog, AuthorizedPerson, Contract, Customer, Subscription
-from accounts.portal import authenticate_portal_user
+from accounts.portal_login import authenticate_portal_user
+from billing_portal.demo.bank import pay_by_bank_transfer
 from billing_portal.kinds import ProductKind
-from invoices.demo import _record_demo_payment
 from invoices.models import (
     OPEN_STATUSES,
     BankAccount,
@@ -30,6 +30,7 @@ from invoices.models import (
     ProductPrice,
 )
 from invoices.services import LineSpec, business_today, issue_payment_request
+from payments.models import Allocation, BankTransaction, StatementImport
 from tests.factories import ContractFactory, SubscriptionFactory
 
 PORTAL_LINE = re.compile(
@@ -224,7 +225,7 @@ def test_base_url_option(db):
     assert "http://localhost:8001/admin/" in output
 
 
-# --- the payment stand-in --------------------------------------------------------------
+# --- demo payments: a bank statement, imported and paired ------------------------------
 
 
 @pytest.fixture
@@ -248,11 +249,11 @@ def request_for_subscription(bank_accounts):
 
 def test_demo_payment_partly_then_fully(request_for_subscription):
     request = request_for_subscription  # 100 + 21 % VAT = 121.00
-    partly = _record_demo_payment(request, Decimal("21.00"), date(2026, 1, 12))
+    partly = pay_by_bank_transfer(request, Decimal("21.00"), date(2026, 1, 12))
     assert (partly.status, partly.amount_paid, partly.paid_on) == ("partly_paid", 21, None)
     assert not request.derived_documents.exists()
 
-    paid = _record_demo_payment(request, Decimal("100.00"), date(2026, 1, 15))
+    paid = pay_by_bank_transfer(request, Decimal("100.00"), date(2026, 1, 15))
     assert (paid.status, paid.amount_paid, paid.paid_on) == ("paid", 121, date(2026, 1, 15))
     assert paid.fulfilled_at is not None
     invoice = paid.derived_documents.get(kind=DocumentKind.TAX_INVOICE)
@@ -260,11 +261,32 @@ def test_demo_payment_partly_then_fully(request_for_subscription):
     subscription = request.lines.get().subscription
     subscription.refresh_from_db()
     assert subscription.valid_until == date(2027, 1, 31)
+    # two statements as received, two payments paired by the variable symbol
+    assert StatementImport.objects.filter(status="accepted").count() == 2
+    payments = BankTransaction.objects.order_by("booking_date")
+    assert [(p.amount, p.variable_symbol, p.status) for p in payments] == [
+        (Decimal("21.00"), request.variable_symbol, "paired"),
+        (Decimal("100.00"), request.variable_symbol, "paired"),
+    ]
+    assert list(Allocation.objects.values_list("rule", flat=True)) == ["exact_vs", "exact_vs"]
 
 
 def test_demo_payment_refuses_an_overpayment(request_for_subscription):
     with pytest.raises(ValueError, match="does not fit"):
-        _record_demo_payment(request_for_subscription, Decimal("121.01"), date(2026, 1, 12))
+        pay_by_bank_transfer(request_for_subscription, Decimal("121.01"), date(2026, 1, 12))
     request_for_subscription.refresh_from_db()
     assert request_for_subscription.status == DocumentStatus.OPEN
     assert request_for_subscription.amount_paid == 0
+    assert not StatementImport.objects.exists()
+    assert not BankTransaction.objects.exists()
+
+
+def test_the_seeded_payments_came_through_the_bank(seeded):
+    """Every amount paid on a demo payment request is a paired bank payment (its tax
+    invoice is settled by the request), none written directly."""
+    paid = Document.objects.filter(kind=DocumentKind.PAYMENT_REQUEST).exclude(amount_paid=0)
+    assert paid.count() >= 3
+    for document in paid:
+        allocated = Allocation.objects.filter(document=document).aggregate(s=Sum("amount"))["s"]
+        assert allocated == document.amount_paid, document.number
+    assert not BankTransaction.objects.exclude(status="paired").exists()

@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from invoices.demo import DemoLogins, build_demo_data
+from ...builder import DemoLogins, build_demo_data
 
 
 class Command(BaseCommand):
