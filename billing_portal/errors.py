@@ -84,3 +84,11 @@ class InsufficientCredit(BillingError):
 class StatementRejected(BillingError):
     code = "statement_rejected"
     default_message = _("The bank statement was rejected.")
+
+
+class IdempotencyKeyReused(BillingError):
+    code = "idempotency_key_reused"
+    default_message = _(
+        "This Idempotency-Key was already used for a different request; use a new key."
+    )
+    http_status = 422

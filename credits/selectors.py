@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.contrib.contenttypes.models import ContentType
 from django.db.models import Sum
 
-from accounts.models import AuditLog, Customer
+from accounts.models import Customer
 from billing_portal.money import ZERO, quantize
 
 from .models import LedgerEntry, Wallet
@@ -21,23 +20,6 @@ def ledger_balance(wallet: Wallet) -> Decimal:
     total = LedgerEntry.objects.filter(wallet_id=wallet.pk).aggregate(total=Sum("amount"))["total"]
     # SQLite sums decimals as floats (0.0600000000000001): round to cents
     return quantize(total) if total is not None else ZERO
-
-
-def top_up_requested_with(customer: Customer, idempotency_key: str):
-    """The top-up payment request first issued for this customer with this key."""
-    from invoices.models import Document
-
-    earlier = (
-        AuditLog.objects.filter(
-            event=TOP_UP_REQUESTED,
-            subject_type=ContentType.objects.get_for_model(Customer),
-            subject_id=str(customer.pk),
-            after__idempotency_key=idempotency_key,
-        )
-        .order_by("pk")
-        .first()
-    )
-    return Document.objects.get(pk=earlier.after["document"]) if earlier is not None else None
 
 
 def wallet_or_empty(customer: Customer) -> Wallet:

@@ -242,34 +242,21 @@ def fulfil_top_up_line(*, line: Any, document: Any, paid_on: date) -> None:
     credit_top_up(document=document, amount=total or line.net_amount, paid_on=paid_on)
 
 
-def request_top_up(**kwargs: Any) -> Document:
-    """Issue a payment request for topping up `net_amount` of credit: gross (with VAT)
-    for customers who are not VAT payers, net for VAT payers (see `request_top_up_once`)."""
-    return request_top_up_once(**kwargs)[0]
-
-
 @transaction.atomic
-def request_top_up_once(
+def request_top_up(
     *,
     customer: Customer,
     net_amount: Decimal,
     actor: Any = None,
     contract: Any = None,
-    idempotency_key: str = "",
-) -> tuple[Document, bool]:
-    """`request_top_up`, also telling whether the request was issued now.
-
-    With an `idempotency_key` (the partner API's header) a repeated call returns the
-    request the first call issued instead of a second one: the customer's row lock
-    serialises concurrent calls, the audit row of the first remembers the key."""
+) -> Document:
+    """Issue a payment request for topping up `net_amount` of credit: gross (with VAT)
+    for customers who are not VAT payers, net for VAT payers. (A partner's retried call
+    is made safe by the API's idempotency keys, `accounts.idempotency`.)"""
     from invoices.services import LineSpec, issue_payment_request
 
     net_amount = _positive(net_amount)
     customer = Customer.objects.select_for_update(no_key=True).get(pk=customer.pk)
-    if idempotency_key:
-        earlier = selectors.top_up_requested_with(customer, idempotency_key)
-        if earlier is not None:
-            return earlier, False
     product = (
         Product.objects.filter(kind=ProductKind.CREDIT_TOPUP, active=True).order_by("pk").first()
     )
@@ -298,10 +285,9 @@ def request_top_up_once(
             "document": document.pk,
             "number": document.number,
             "net_amount": str(net_amount),
-            "idempotency_key": idempotency_key or None,
         },
     )
-    return document, True
+    return document
 
 
 def credit_payment_surplus(

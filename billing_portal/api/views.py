@@ -15,6 +15,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts import idempotency
 from accounts.models import Contract
 from accounts.selectors import contract_blocking
 from credits import selectors as credit_selectors
@@ -125,9 +126,10 @@ class WalletView(PartnerAPIView):
 class TopUpView(PartnerAPIView):
     """POST /api/contracts/<number>/credit/top-up/: issue a top-up payment request.
 
-    An `Idempotency-Key` header makes a retried call safe: repeated with the same key,
-    it returns the payment request the first call issued (200 instead of 201); the key
-    is kept by `credits.services.request_top_up_once`.
+    An `Idempotency-Key` header makes a retried call safe: repeated with the same key
+    and body, it answers what the first call answered (the same status and body,
+    marked `Idempotent-Replayed: true`) and issues nothing; with another body it
+    answers 422 `idempotency_key_reused` (`accounts.idempotency`).
     """
 
     @extend_schema(
@@ -153,7 +155,9 @@ class TopUpView(PartnerAPIView):
         ],
         responses={
             201: TopUpRequestSerializer,
-            200: OpenApiResponse(TopUpRequestSerializer, description="Repeated key."),
+            422: OpenApiResponse(
+                ApiErrorSerializer, description="The key was used with another body."
+            ),
             400: OpenApiResponse(ApiErrorSerializer, description="A wrong amount or header."),
             404: NOT_FOUND,
         },
@@ -167,14 +171,26 @@ class TopUpView(PartnerAPIView):
             raise serializers.ValidationError(
                 {"Idempotency-Key": [_("Use at most 100 characters.")]}
             )
-        document, created = credit_services.request_top_up_once(
-            customer=contract.customer,
-            contract=contract,
-            net_amount=payload.validated_data["net_amount"],
-            actor=request.user,
-            idempotency_key=key,
+
+        def top_up() -> tuple[int, dict]:
+            document = credit_services.request_top_up(
+                customer=contract.customer,
+                contract=contract,
+                net_amount=payload.validated_data["net_amount"],
+                actor=request.user,
+            )
+            return status.HTTP_201_CREATED, TopUpRequestSerializer(document).data
+
+        if not key:
+            answer, body = top_up()
+            return Response(body, status=answer)
+        answer, body, replayed = idempotency.answer_once(
+            scope=f"user:{request.user.pk}:credit-top-up",
+            key=key,
+            request_fingerprint=idempotency.fingerprint(number, request.data),
+            produce=top_up,
         )
-        return Response(
-            TopUpRequestSerializer(document).data,
-            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
-        )
+        response = Response(body, status=answer)
+        if replayed:
+            response["Idempotent-Replayed"] = "true"
+        return response

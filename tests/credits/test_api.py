@@ -11,6 +11,7 @@ from django.db import connection, connections
 from django.test import Client
 from django.urls import reverse
 
+from accounts.models import AuditLog, IdempotencyRecord
 from credits.models import Wallet
 from credits.services import adjust, wallet_for
 from invoices.models import Document
@@ -70,7 +71,9 @@ def test_top_up_request_gross_for_a_non_vat_payer_and_once_per_key(
         _top_up_url(contract.number), {"net_amount": "1000"}, content_type="application/json",
         **headers,
     )  # fmt: skip
-    assert again.status_code == 200 and again.json()["number"] == body["number"]
+    # the stored answer again, marked as a replay; nothing issued
+    assert (again.status_code, again.json()) == (201, body)
+    assert again["Idempotent-Replayed"] == "true"
     other_key = admin_client.post(
         _top_up_url(contract.number), {"net_amount": "1000"}, content_type="application/json",
         HTTP_IDEMPOTENCY_KEY="order-2026-11-24-2",
@@ -136,12 +139,12 @@ def test_credit_api_is_for_staff_only(client):
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs real row locks")
 @pytest.mark.django_db(transaction=True)
-def test_the_same_key_sent_twice_at_once_issues_one_request(
+def test_ten_calls_with_one_key_at_once_issue_one_request_and_answer_alike(
     admin_user, bank_accounts, top_up_product
 ):
     contract = ContractFactory()
-    answers: list[int] = []
-    barrier = threading.Barrier(2)
+    answers: list[tuple[int, dict]] = []
+    barrier = threading.Barrier(10)
 
     def call() -> None:
         try:
@@ -152,17 +155,42 @@ def test_the_same_key_sent_twice_at_once_issues_one_request(
                 _top_up_url(contract.number), {"net_amount": "100"},
                 content_type="application/json", HTTP_IDEMPOTENCY_KEY="same",
             )  # fmt: skip
-            answers.append(response.status_code)
+            answers.append((response.status_code, response.json()))
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=call) for _ in range(2)]
+    threads = [threading.Thread(target=call) for _ in range(10)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
-    assert sorted(answers) == [200, 201]
+    assert len(answers) == 10
+    assert [status for status, _body in answers] == [201] * 10
+    assert all(body == answers[0][1] for _status, body in answers)
     assert Document.objects.filter(customer=contract.customer).count() == 1
+    assert IdempotencyRecord.objects.get(key="same").response_body == answers[0][1]
+
+
+@pytest.mark.django_db
+def test_the_same_key_with_another_body_is_refused_and_does_nothing(
+    admin_client, bank_accounts, top_up_product
+):
+    contract = ContractFactory(customer=PersonCustomerFactory())
+    url, key = _top_up_url(contract.number), {"HTTP_IDEMPOTENCY_KEY": "order-7"}
+    first = admin_client.post(url, {"net_amount": "100"}, content_type="application/json", **key)
+    assert first.status_code == 201
+    audit_rows = AuditLog.objects.count()
+    other = admin_client.post(url, {"net_amount": "999"}, content_type="application/json", **key)
+    assert other.status_code == 422
+    assert other.json()["code"] == "idempotency_key_reused"
+    assert other.json()["details"] == {"key": "order-7"}
+    assert Document.objects.filter(customer=contract.customer).count() == 1
+    assert AuditLog.objects.count() == audit_rows
+    elsewhere = ContractFactory(customer=contract.customer)  # another contract: another body
+    assert admin_client.post(
+        _top_up_url(elsewhere.number), {"net_amount": "100"}, content_type="application/json",
+        **key,
+    ).status_code == 422  # fmt: skip
 
 
 @pytest.mark.django_db
