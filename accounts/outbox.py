@@ -21,6 +21,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from importlib import import_module
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -97,13 +98,21 @@ class _QueueAfterCommit:
         queue_now(self.task_name, self.args)
 
 
+def celery_task(task_name: str) -> Any:
+    """The registered Celery task of this name; the apps' tasks modules are imported
+    on first use (a web process has not imported them; a worker has)."""
+    from billing_portal.celery import app
+
+    if task_name not in app.tasks:  # registers it, without Celery's Django re-setup
+        import_module(task_name.rpartition(".")[0])
+    return app.tasks[task_name]
+
+
 def queue_now(task_name: str, args: tuple[Any, ...] | list[Any]) -> bool:
     """Queue a task now (after commit, or from a sweeper); False when the broker is
     unreachable, which is logged and left to the sweeper."""
-    from billing_portal.celery import app
-
     try:
-        app.tasks[task_name].delay(*args)
+        celery_task(task_name).delay(*args)
     except Exception:  # the broker is unreachable: the row waits for the sweeper
         logger.warning("%s%r not queued; the sweeper will", task_name, tuple(args), exc_info=True)
         return False
@@ -130,13 +139,15 @@ def requeue_pending_tasks(*, stale_after: timedelta = STALE_AFTER, batch_size: i
             done_at__isnull=True, last__lt=now - stale_after
         )
         for pending in stale.order_by("pk")[:batch_size]:
-            if queue_now(pending.task, pending.args):
-                PendingTask.objects.filter(pk=pending.pk).update(
-                    queued_at=timezone.now(), attempts=F("attempts") + 1
-                )
-                counts["requeued"] += 1
-            else:
-                counts["not_queued"] += 1
+            if not queue_now(pending.task, pending.args):
+                # the broker is still down: the rest waits for the next sweep, instead
+                # of each publish timing out in turn
+                counts["not_queued"] = stale.count()
+                break
+            PendingTask.objects.filter(pk=pending.pk).update(
+                queued_at=timezone.now(), attempts=F("attempts") + 1
+            )
+            counts["requeued"] += 1
         counts["forgotten"] = PendingTask.objects.filter(done_at__lt=now - KEEP_DONE).delete()[0]
     return dict(counts)
 

@@ -300,10 +300,11 @@ def credit_payment_surplus(
     reason: str,
     actor: Any = None,
 ) -> Decimal:
-    """Lifecycle handler "payment_surplus": the overpaid part of a payment (with the
-    document it overpaid), or a payment staff credit (without one), becomes credit,
-    once per source. Returns what was credited now; ZERO when the wallet is in another
-    currency or inactive (the payments app then leaves it unallocated)."""
+    """The `credit_payment_surplus` hook (billing_portal.hooks): the overpaid part of a
+    payment (with the document it overpaid), or a payment staff credit (without one),
+    becomes credit, once per source. Returns what was credited now; ZERO when the
+    wallet is in another currency or inactive (the payments app then leaves it
+    unallocated)."""
     wallet = wallet_for(customer)
     if wallet.currency != currency or not wallet.active:
         logger.info("surplus %s %s of %s not credited: wallet", amount, currency, document)

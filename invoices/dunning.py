@@ -308,7 +308,7 @@ def lift_due_blocks(*, today: date | None = None) -> dict[str, int]:
 
 def revoke_long_unpaid(*, today: date | None = None) -> dict[str, int]:
     """Daily job: REVOKE_AFTER_DAYS after an overdue block that is still in force, the
-    contract's certificates are revoked through the lifecycle registry (final)."""
+    contract's certificates are revoked through the `revoke_contract_certificates` hook (final)."""
     today = today or timezone.localdate()
     limit = today - timedelta(days=settings.BILLING["REVOKE_AFTER_DAYS"])
     with job_run("revoke_long_unpaid") as counts:

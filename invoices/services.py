@@ -30,6 +30,7 @@ from billing_portal.errors import (
 from billing_portal.events import EventType
 from billing_portal.kinds import ProductKind
 from billing_portal.money import ZERO, compute_totals, line_net, quantize, to_decimal
+from billing_portal.workdays import business_today
 
 from . import vat
 from .delivery import PAYMENT_RECEIVED_EMAIL, schedule_delivery
@@ -50,11 +51,6 @@ from .settlement import SETTLE_TASK, settle_by_credit_note, settle_on_issue
 logger = logging.getLogger(__name__)
 
 PAYMENT_RECEIVED_EMAIL_TASK = "invoices.tasks.send_payment_received_email_task"
-
-
-def business_today() -> date:
-    """Today in the business time zone (Europe/Prague), read at call time."""
-    return timezone.localdate()
 
 
 @dataclass(frozen=True)

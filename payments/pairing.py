@@ -21,8 +21,10 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
+from accounts.outbox import record_event
 from accounts.services import job_run
 from billing_portal import hooks
+from billing_portal.events import EventType
 from billing_portal.money import ZERO
 from invoices.models import Document, DocumentKind, DocumentPayment, DocumentStatus, Product
 from invoices.settlement import record_payment
@@ -216,6 +218,24 @@ def credit_to_wallet(
     return credited
 
 
+def _to_review(tx: BankTransaction) -> str:
+    """The payment waits for accounting: saved, and told to the outbox."""
+    tx.save(update_fields=["status", "review_reason", "candidates", "processed_at"])
+    record_event(
+        EventType.PAYMENT_UNMATCHED,
+        tx,
+        {
+            "amount": str(tx.amount),
+            "currency": tx.currency,
+            "booking_date": tx.booking_date.isoformat(),
+            "variable_symbol": tx.variable_symbol,
+            "reason": tx.review_reason,
+            "candidates": tx.candidates,
+        },
+    )
+    return tx.status
+
+
 def pair_transaction(tx: BankTransaction) -> str:
     """Pair one locked, unprocessed credit; returns the new status."""
     decision = decide(tx)
@@ -228,16 +248,14 @@ def pair_transaction(tx: BankTransaction) -> str:
             "More than one document matches: choose one."
         )
         tx.candidates = [d.pk for d in decision.documents]
-        tx.save(update_fields=["status", "review_reason", "candidates", "processed_at"])
-        return tx.status
+        return _to_review(tx)
     document = Document.objects.select_for_update(no_key=True).get(pk=decision.documents[0].pk)
     due = document.amount_due if document.is_payable else ZERO
     if due == ZERO:
         tx.status = TransactionStatus.REVIEW
         tx.review_reason = gettext_noop("The matching document is already paid.")
         tx.candidates = [document.pk]
-        tx.save(update_fields=["status", "review_reason", "candidates", "processed_at"])
-        return tx.status
+        return _to_review(tx)
     amount = min(due, tx.unallocated)
     if tx.unallocated > amount:
         credit_surplus(tx=tx, document=document, amount=tx.unallocated - amount)
