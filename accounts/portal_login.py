@@ -39,6 +39,7 @@ from django.utils.translation import ngettext
 
 from billing_portal.errors import BillingError, ValidationFailed
 
+from .locks import lock_authorized_person
 from .models import AuthorizedPerson
 from .services import snapshot, write_audit
 
@@ -175,11 +176,7 @@ def create_portal_login(
     password on the login it has). The password must pass `validate_portal_password`;
     nothing is written when it does not."""
     validate_portal_password(password)
-    person = (
-        AuthorizedPerson.objects.select_for_update(no_key=True, of=("self",))
-        .select_related("contract", "user")
-        .get(pk=person.pk)
-    )
+    person = lock_authorized_person(person.pk, related=("contract", "user"))
     user_model = get_user_model()
     user = person.user
     if user is None:

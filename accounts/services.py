@@ -19,6 +19,7 @@ from billing_portal.events import EventType
 from billing_portal.kinds import SUBSCRIPTION_KINDS
 
 from .jobs import job_run as job_run  # the import path the apps' jobs use
+from .locks import lock_contract, lock_contract_block, lock_subscription
 from .models import AuditLog, Customer, Subscription
 from .outbox import record_event
 
@@ -92,9 +93,7 @@ def extend_subscription_for_line(*, line: Any, document: Any, paid_on: date) -> 
     if line.subscription_id is None:
         return
     with transaction.atomic():
-        subscription = Subscription.objects.select_for_update(no_key=True).get(
-            pk=line.subscription_id
-        )
+        subscription = lock_subscription(line.subscription_id)
         before = snapshot(subscription)
         if line.period_to is not None:
             new_until = line.period_to
@@ -138,7 +137,7 @@ def block_contract(*, contract: Any, reason: str, actor: Any, note: str) -> Any:
         raise ValidationFailed(_("Only manual and legal blocks are set by hand."))
     if not note.strip():
         raise ValidationFailed(_("A block needs a reason."))
-    locked = type(contract).objects.select_for_update(no_key=True).get(pk=contract.pk)
+    locked = lock_contract(contract.pk)
     existing = ContractBlock.objects.filter(contract=locked, reason=reason, lifted_at=None).first()
     if existing is not None:
         return existing
@@ -164,13 +163,11 @@ def block_contract(*, contract: Any, reason: str, actor: Any, note: str) -> Any:
 @transaction.atomic
 def lift_block(*, block: Any, actor: Any, note: str) -> Any:
     """Lift a block by hand: only staff with the dedicated permission, with a reason."""
-    from .models import ContractBlock
-
     if not getattr(actor, "has_perm", None) or not actor.has_perm("accounts.unblock_contract"):
         raise PermissionDenied(_("You may not lift contract blocks."))
     if not note.strip():
         raise ValidationFailed(_("Lifting a block needs a reason."))
-    block = ContractBlock.objects.select_for_update(no_key=True).get(pk=block.pk)
+    block = lock_contract_block(block.pk)
     if block.lifted_at is not None:
         return block
     before = snapshot(block)

@@ -14,6 +14,7 @@ from django.utils import timezone, translation
 from accounts.models import Customer
 from accounts.outbox import claimed, defer, mark_claim_done
 
+from .locks import lock_document
 from .models import Document, DocumentKind
 
 logger = logging.getLogger(__name__)
@@ -68,7 +69,7 @@ def send_document_email(*, document_id: int, resend: bool = False) -> bool:
         return False
     message = document_email(document)
     with transaction.atomic():
-        locked = Document.objects.select_for_update(no_key=True, of=("self",)).get(pk=document_id)
+        locked = lock_document(document_id)
         if locked.sent_at is not None and not resend:
             return False
         message.send()
@@ -82,11 +83,7 @@ def send_payment_received_email(*, document_id: int) -> bool:
     """Tell the customer their payment of an invoice arrived (a paid payment request
     gets its tax invoice instead, which says the same and more)."""
     with transaction.atomic():
-        document = (
-            Document.objects.select_for_update(no_key=True, of=("self",))
-            .select_related("customer")
-            .get(pk=document_id)
-        )
+        document = lock_document(document_id, related=("customer",))
         if document.status != "paid" or document.kind != "tax_invoice":
             return False
         if claimed(PAYMENT_RECEIVED_EMAIL, f"document:{document_id}", done=True):

@@ -43,12 +43,14 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from accounts.locks import lock_contracts, lock_subscription
 from accounts.models import Subscription
 from accounts.outbox import claim, defer, mark_claim_done
 from accounts.services import job_run, snapshot, write_audit
 from billing_portal.errors import InvalidDocumentState, ValidationFailed
 from billing_portal.money import ZERO
 
+from .locks import lock_documents
 from .models import OPEN_STATUSES, Document, DocumentKind, DocumentLine, DocumentStatus
 from .services import business_today, cancel_payment_request, issue_credit_note, renewal_period
 
@@ -183,11 +185,7 @@ def send_subscription_expired_email(*, subscription_id: int) -> bool:
     sending transaction, keep two workers or a retry from sending it twice; nothing is
     sent once it is paid again."""
     with transaction.atomic():
-        subscription = (
-            Subscription.objects.select_for_update(no_key=True, of=("self",))
-            .select_related("contract__customer", "product")
-            .get(pk=subscription_id)
-        )
+        subscription = lock_subscription(subscription_id, related=("contract__customer", "product"))
         if subscription.status != Subscription.Status.EXPIRED:
             return False
         valid_until = subscription.valid_until.isoformat()
@@ -276,7 +274,7 @@ def request_cancellation(
     (idempotent). A partly paid one raises InvalidDocumentState and nothing is saved.
     """
     requested_on = requested_on or business_today()
-    subscription = Subscription.objects.select_for_update(no_key=True).get(pk=subscription.pk)
+    subscription = lock_subscription(subscription.pk)
     if subscription.status == Subscription.Status.CANCELLED and subscription.ends_on:
         return subscription.ends_on
     if subscription.status not in (Subscription.Status.ACTIVE, Subscription.Status.EXPIRED) or (
@@ -321,6 +319,13 @@ def _withdraw_renewals_after(subscription: Subscription, *, actor: Any) -> list[
             subscription=subscription, period_from__gt=subscription.ends_on
         ).values("document"),
     ).order_by("pk")
+    # every document this may cancel or credit (the requests and their tax invoices)
+    # in pk order, then their contracts, before the first credit note takes a number
+    # (billing_portal.lock_order); each request is then re-read under its lock
+    ids = list(requests.values_list("pk", flat=True))
+    invoices = Document.objects.filter(kind=DocumentKind.TAX_INVOICE, related_document_id__in=ids)
+    locked = lock_documents([*ids, *invoices.values_list("pk", flat=True)])
+    lock_contracts(document.contract_id for document in locked.values())
     done = []
     for request in requests:
         if request.status == DocumentStatus.CANCELLED:

@@ -1,5 +1,6 @@
-"""Gap-free document numbers: one counter row per series and year, taken under
-select_for_update inside the issuing transaction, backed by a unique constraint.
+"""Gap-free document numbers: one counter row per series and year, locked inside the
+issuing transaction (`invoices.locks.lock_series`, the last step of
+`billing_portal.lock_order`), backed by a unique constraint.
 
 If the issuing transaction rolls back, so does the counter: no gap. Never MAX()+1.
 """
@@ -12,6 +13,7 @@ from django.db import transaction
 
 from billing_portal.errors import SeriesExhausted
 
+from .locks import lock_series
 from .models import DocumentKind, NumberSeries
 
 # prefix printed in the number; one digit that starts the variable symbol
@@ -47,7 +49,7 @@ def take_next_number(*, kind: str, year: int) -> DocumentNumber:
     NumberSeries.objects.bulk_create(
         [NumberSeries(kind=kind, year=year, last_number=0)], ignore_conflicts=True
     )
-    series = NumberSeries.objects.select_for_update(no_key=True).get(kind=kind, year=year)
+    series = lock_series(kind=kind, year=year)
     if series.last_number >= MAX_SEQUENCE:
         raise SeriesExhausted(kind=kind, year=year)
     series.last_number += 1

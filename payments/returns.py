@@ -60,6 +60,7 @@ from invoices.models import BankAccount
 
 from .account_key import DomesticAccount
 from .account_key import domestic_account as czech_or_slovak_account
+from .locks import lock_returns, lock_transaction, lock_transactions
 from .models import BankTransaction, PaymentReturn, TransactionStatus
 
 PAIN_NS = "urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"
@@ -210,34 +211,20 @@ def export_returns(*, currency: str, actor: Any) -> bytes:
             currency=currency,
         )
     now = timezone.now()
+    proposed = PaymentReturn.objects.filter(status=PaymentReturn.Status.PROPOSED, currency=currency)
     with transaction.atomic():
-        # Lock order as in the staff services: the payments first, then their returns.
-        list(
-            BankTransaction.objects.select_for_update(no_key=True, of=("self",))
-            .filter(
-                payment_return__status=PaymentReturn.Status.PROPOSED,
-                payment_return__currency=currency,
-            )
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
-        returns = list(
-            PaymentReturn.objects.select_for_update(no_key=True)
-            .filter(status=PaymentReturn.Status.PROPOSED, currency=currency)
-            .order_by("pk")
-        )
+        # The payments first, then their returns (billing_portal.lock_order); a return
+        # proposed after the payments were locked waits for the next export.
+        payments = lock_transactions(proposed.values_list("transaction_id", flat=True))
+        returns = lock_returns(proposed.filter(transaction_id__in=list(payments)))
         if not returns:
             raise ValidationFailed(
                 _("There are no proposed %(currency)s returns to export.") % {"currency": currency},
                 currency=currency,
             )
-        locked = {
-            tx.pk: tx
-            for tx in BankTransaction.objects.select_for_update(no_key=True, of=("self",))
-            .select_related("bank_account")
-            .filter(pk__in=[r.transaction_id for r in returns])
-            .order_by("pk")
-        }
+        locked = lock_transactions(
+            [r.transaction_id for r in returns], related=("bank_account",)
+        )  # held already: read again with their accounts
         for payment_return in returns:
             payment_return.transaction = locked[payment_return.transaction_id]
         exportable = [r for r in returns if not problem_of(r)]
@@ -401,12 +388,19 @@ def match_returned_debits(*, transactions: Iterable[BankTransaction]) -> int:
     if not ids:
         return 0
     matched = 0
+    exported = PaymentReturn.objects.filter(
+        status=PaymentReturn.Status.EXPORTED, matched_transaction__isnull=True
+    )
     with transaction.atomic():
-        returns = list(
-            PaymentReturn.objects.select_for_update(no_key=True, of=("self",))
-            .select_related("transaction")
-            .filter(status=PaymentReturn.Status.EXPORTED, matched_transaction__isnull=True)
-            .order_by("pk")
+        # The payments first, then their returns (billing_portal.lock_order): the
+        # debits and the payments of the exported returns in one pk order (a return
+        # exported meanwhile has no debit yet: it is matched by a later import).
+        originals = set(exported.values_list("transaction_id", flat=True))
+        if not originals:
+            return 0
+        lock_transactions({*ids, *originals})
+        returns = lock_returns(
+            exported.filter(transaction_id__in=originals).select_related("transaction")
         )
         if not returns:
             return 0
@@ -414,11 +408,10 @@ def match_returned_debits(*, transactions: Iterable[BankTransaction]) -> int:
             "matched_transaction"
         )
         debits = list(
-            BankTransaction.objects.select_for_update(no_key=True, of=("self",))
-            .filter(pk__in=ids, direction=BankTransaction.Direction.DEBIT)
+            BankTransaction.objects.filter(pk__in=ids, direction=BankTransaction.Direction.DEBIT)
             .exclude(pk__in=taken)
             .order_by("pk")
-        )
+        )  # locked above
         by_e2e = {r.end_to_end_id: r for r in returns}
         open_returns = {r.pk: r for r in returns}
         for debit in debits:
@@ -426,9 +419,7 @@ def match_returned_debits(*, transactions: Iterable[BankTransaction]) -> int:
             if payment_return is None:
                 continue
             del open_returns[payment_return.pk]
-            original = BankTransaction.objects.select_for_update(no_key=True, of=("self",)).get(
-                pk=payment_return.transaction_id
-            )
+            original = lock_transaction(payment_return.transaction_id)  # held: read afresh
             payment_return.matched_transaction = debit
             payment_return.status = PaymentReturn.Status.MATCHED
             payment_return.save(update_fields=["matched_transaction", "status"])

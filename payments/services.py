@@ -13,11 +13,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.locks import lock_contracts
 from accounts.services import job_run, snapshot, write_audit
 from billing_portal.errors import BillingError, InvalidDocumentState, ValidationFailed
 from billing_portal.money import ZERO, quantize
+from invoices.locks import lock_documents
 from invoices.models import Document
 
+from .locks import lock_transaction
 from .models import Allocation, BankTransaction, PaymentReturn, TransactionStatus
 from .pairing import allocate, credit_to_wallet
 
@@ -30,15 +33,16 @@ STAFF_HANDLES = (
 
 
 def _lock_tx(tx: BankTransaction) -> BankTransaction:
-    return BankTransaction.objects.select_for_update(no_key=True, of=("self",)).get(pk=tx.pk)
+    return lock_transaction(tx.pk)
 
 
 def _lock_documents(ids: list[int]) -> dict[int, Document]:
-    """Documents locked in pk order, so two staff actions never deadlock."""
-    return {
-        d.pk: d
-        for d in Document.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk")
-    }
+    """The documents a payment pays, in pk order, then their contracts in pk order
+    (`billing_portal.lock_order`): paying each schedules its contract's unblock, which
+    must not lock the contracts in the order of the parts."""
+    documents = lock_documents(ids)
+    lock_contracts(document.contract_id for document in documents.values())
+    return documents
 
 
 @transaction.atomic
