@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
@@ -12,6 +10,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from billing_portal.append_only import AppendOnlyModel
 from billing_portal.errors import CurrencyLocked
 from billing_portal.kinds import ProductKind
 from billing_portal.money import Currency
@@ -386,13 +385,13 @@ class JobRun(models.Model):
         return f"{self.job_name} {self.started_at:%Y-%m-%d %H:%M}"
 
 
-class DomainEvent(models.Model):
+class DomainEvent(AppendOnlyModel):
     """The transactional outbox: one row per change the outside world may hear about
     (`billing_portal.events.EventType`), written in the same transaction as the
-    change, so an event exists exactly when its change committed. Append-only;
-    consumers (webhooks) keep their own delivery state."""
+    change, so an event exists exactly when its change committed. Append-only; the
+    primary key is the event's unique, increasing id (consumers read in its order and
+    deduplicate by it). Consumers (webhooks) keep their own delivery state."""
 
-    event_id = models.UUIDField(_("event ID"), unique=True, default=uuid.uuid4, editable=False)
     type = models.CharField(_("type"), max_length=50)
     subject_type = models.CharField(_("subject type"), max_length=50)
     subject_id = models.CharField(_("subject ID"), max_length=64)
@@ -406,11 +405,6 @@ class DomainEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.subject_type}:{self.subject_id}"
-
-    def save(self, *args, **kwargs) -> None:
-        if self.pk is not None and not self._state.adding:
-            raise ValueError("Domain events are append-only.")
-        super().save(*args, **kwargs)
 
 
 class PendingTask(models.Model):

@@ -37,6 +37,7 @@ from billing_portal.errors import (
 )
 from billing_portal.kinds import NOT_PAYABLE_BY_CREDIT, ProductKind
 from billing_portal.money import ZERO
+from invoices.locks import lock_document
 from invoices.models import Document, DocumentKind, DocumentLine, DocumentStatus
 from invoices.services import LineSpec, issue_tax_invoice
 from invoices.settlement import CreditCharge, record_credit_charges, settle_on_issue
@@ -239,9 +240,8 @@ WITH c AS (
     FROM c ORDER BY document_id
     RETURNING 1
 ), events AS (
-    INSERT INTO accounts_domainevent (event_id, type, subject_type, subject_id, payload,
-        created_at)
-    SELECT gen_random_uuid(), 'credit.charged', 'credits.wallet', c.wallet_id::text,
+    INSERT INTO accounts_domainevent (type, subject_type, subject_id, payload, created_at)
+    SELECT 'credit.charged', 'credits.wallet', c.wallet_id::text,
            jsonb_build_object('customer', w.customer_id, 'document', c.number,
                'amount', c.amount::text, 'currency', w.currency,
                'balance_after', c.balance_after::text),
@@ -306,11 +306,7 @@ def _claim_insufficient_notice(request_id: int) -> bool:
     The request's row lock serialises concurrent runs; the claim row makes it once.
     """
     with transaction.atomic():
-        request = (
-            Document.objects.select_for_update(no_key=True)
-            .select_related("customer")
-            .get(pk=request_id)
-        )
+        request = lock_document(request_id, related=("customer",))
         if not claim(INSUFFICIENT_EVENT, f"document:{request.pk}"):
             return False
         wallet = getattr(request.customer, "wallet", None)
@@ -335,11 +331,7 @@ def send_insufficient_credit_email(*, document_id: int) -> bool:
     most once per request (a retried task finds the audit row and sends nothing), and
     not at all once the request is no longer open."""
     with transaction.atomic():
-        request = (
-            Document.objects.select_for_update(no_key=True, of=("self",))
-            .select_related("customer")
-            .get(pk=document_id)
-        )
+        request = lock_document(document_id, related=("customer",))
         emailed = claimed(INSUFFICIENT_EMAILED_EVENT, f"document:{request.pk}")
         if request.status != DocumentStatus.OPEN or emailed:
             return False
@@ -375,7 +367,7 @@ def opt_out_of_auto_charge(*, request: Document, actor: Any = None) -> Document:
 
     Only an open request marked for auto-pay; a second click changes nothing.
     """
-    locked = Document.objects.select_for_update(no_key=True).get(pk=request.pk)
+    locked = lock_document(request.pk)
     if locked.kind != DocumentKind.PAYMENT_REQUEST or not locked.charge_by_credit:
         raise InvalidDocumentState(
             _("This payment request is not charged automatically by credit."),

@@ -2,7 +2,8 @@
 
 All balance changes go through `_post`: it locks the wallet row, is idempotent on the
 entry's `source_key`, moves the cached balance with F() and appends the ledger row in
-the same transaction. Lock order everywhere: the document first, then the wallet.
+the same transaction. Locks follow `billing_portal.lock_order` (the document, the
+customer, then the wallet, then the contract).
 
 Decisions:
 - A reversal reverses a top-up (negative) or a charge (positive). A charge whose
@@ -36,6 +37,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from accounts.locks import lock_customer
 from accounts.models import Customer
 from accounts.outbox import defer, record_event
 from accounts.services import snapshot, write_audit
@@ -48,6 +50,7 @@ from billing_portal.errors import (
 from billing_portal.events import EventType
 from billing_portal.kinds import NOT_PAYABLE_BY_CREDIT, ProductKind
 from billing_portal.money import ZERO, quantize
+from invoices.locks import lock_document
 from invoices.models import Document, DocumentKind, DocumentPayment, DocumentStatus, Product
 from invoices.settlement import record_payment
 
@@ -256,7 +259,7 @@ def request_top_up(
     from invoices.services import LineSpec, issue_payment_request
 
     net_amount = _positive(net_amount)
-    customer = Customer.objects.select_for_update(no_key=True).get(pk=customer.pk)
+    customer = lock_customer(customer.pk)
     product = (
         Product.objects.filter(kind=ProductKind.CREDIT_TOPUP, active=True).order_by("pk").first()
     )
@@ -328,9 +331,9 @@ def credit_payment_surplus(
 def charge_request(*, request: Document, actor: Any = None) -> LedgerEntry:
     """Pay an open payment request from the customer's wallet. Idempotent per request.
 
-    Locks in the order of `credits.locks`: the request, the wallet, then (paying the
-    document) its contract."""
-    locked = Document.objects.select_for_update(no_key=True).get(pk=request.pk)
+    Locks in the order of `billing_portal.lock_order`: the request, the wallet, then
+    (paying the document) its contract."""
+    locked = lock_document(request.pk)
     source_key = f"charge:{locked.pk}"
     existing = LedgerEntry.objects.filter(source_key=source_key).first()
     if existing is not None:
@@ -401,7 +404,7 @@ def reverse_entry(*, entry: LedgerEntry, actor: Any, reason: str) -> LedgerEntry
         )
     document = None
     if entry.document_id is not None:
-        document = Document.objects.select_for_update(no_key=True).get(pk=entry.document_id)
+        document = lock_document(entry.document_id)
         if entry.kind == Kind.CHARGE and document.status == DocumentStatus.PAID:
             raise InvalidDocumentState(
                 _(
@@ -476,7 +479,7 @@ def adjust(*, wallet: Wallet, amount: Decimal, actor: Any, reason: str) -> Ledge
 
 
 def _set_active(*, wallet: Wallet, active: bool, actor: Any, reason: str) -> Wallet:
-    locked = Wallet.objects.select_for_update(no_key=True).get(pk=wallet.pk)
+    locked = lock_wallet(wallet.pk)
     if locked.active == active:
         return locked
     before = snapshot(locked)
@@ -519,8 +522,8 @@ def update_credit_settings(
 ) -> Wallet:
     """The switches a customer sets in the portal: auto-pay, payment-request e-mails,
     the monthly statement and the low-balance threshold. Audited with the person."""
-    locked = Customer.objects.select_for_update(no_key=True).get(pk=customer.pk)
-    wallet = Wallet.objects.select_for_update(no_key=True).get(pk=wallet_for(locked).pk)
+    locked = lock_customer(customer.pk)
+    wallet = lock_wallet(wallet_for(locked).pk)
     if low_balance_threshold is not None:
         low_balance_threshold = quantize(Decimal(low_balance_threshold))
         if low_balance_threshold < ZERO:

@@ -1,10 +1,11 @@
 """Blocking contracts for overdue documents, unblocking them once paid, and revoking
 the certificates of contracts unpaid for too long.
 
-Blocking and payments both lock the contract row, so a blocking run that meets a
-payment being paired is serialised with it: either the payment commits first and the
-contract is not blocked, or the block commits first and the payment schedules the
-unblock. A paid contract is never left blocked without a scheduled unblock.
+Blocking and payments both lock the contract row (after the payment's documents:
+`billing_portal.lock_order`), so a blocking run that meets a payment being paired is
+serialised with it: either the payment commits first and the contract is not blocked,
+or the block commits first and the payment schedules the unblock. A paid contract is
+never left blocked without a scheduled unblock.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from django.db import connection, transaction
 from django.db.models import Exists, Max, OuterRef
 from django.utils import timezone
 
+from accounts.locks import lock_contract, lock_contracts
 from accounts.models import AuditLog, Contract, ContractBlock
 from accounts.outbox import defer, record_events
 from accounts.services import job_run, write_audit
@@ -61,18 +63,13 @@ def block_overdue_contracts(*, today: date | None = None) -> dict[str, int]:
         already_blocked = ContractBlock.objects.filter(
             contract_id=OuterRef("pk"), reason=ContractBlock.Reason.OVERDUE, lifted_at__isnull=True
         )
-        to_block = (
-            Contract.objects.filter(Exists(long_overdue))
-            .filter(~Exists(already_blocked))
-            .order_by("pk")
-            .select_for_update(no_key=True)
-        )
+        to_block = Contract.objects.filter(Exists(long_overdue)).filter(~Exists(already_blocked))
         block_batch = _block_batch_sql if connection.vendor == "postgresql" else _block_batch
         while True:
             with transaction.atomic():
                 # candidates and their lock in one statement; the batch re-reads the
                 # documents in a later statement, after any payment holding them committed
-                locked = list(to_block.values_list("pk", flat=True)[:BATCH])
+                locked = lock_contracts(to_block, limit=BATCH)
                 if locked:
                     counts["blocked"] += block_batch(locked, today, cutoff, claim_notices)
             if len(locked) < BATCH:
@@ -110,9 +107,8 @@ WITH overdue AS (
            jsonb_build_object('reason', 'overdue', 'documents', b.documents), ''
     FROM blocks b JOIN accounts_contract c ON c.id = b.contract_id
 ), events AS (
-    INSERT INTO accounts_domainevent (event_id, type, subject_type, subject_id, payload,
-        created_at)
-    SELECT gen_random_uuid(), 'contract.blocked', 'accounts.contract', b.contract_id::text,
+    INSERT INTO accounts_domainevent (type, subject_type, subject_id, payload, created_at)
+    SELECT 'contract.blocked', 'accounts.contract', b.contract_id::text,
            jsonb_build_object('contract', c.number, 'reason', 'overdue',
                'blocked_on', %(today)s::text, 'documents', b.documents),
            %(now)s
@@ -212,11 +208,7 @@ def schedule_unblock(*, contract_id: int, settled_on: date) -> None:
     payment was credited — the latest settlement among the contract's documents that
     were due, whatever order the payments were paired in; while one is still overdue,
     no date is set."""
-    contract = (
-        Contract.objects.select_for_update(no_key=True)
-        .select_related("customer")
-        .get(pk=contract_id)
-    )
+    contract = lock_contract(contract_id, related=("customer",))  # the customer is read only
     block = ContractBlock.objects.filter(
         contract=contract, reason=ContractBlock.Reason.OVERDUE, lifted_at__isnull=True
     ).first()
@@ -261,12 +253,7 @@ def lift_due_blocks(*, today: date | None = None) -> dict[str, int]:
         )
         for start in range(0, len(due), BATCH):
             with transaction.atomic():
-                ids = list(
-                    Contract.objects.select_for_update(no_key=True)
-                    .filter(pk__in=due[start : start + BATCH])
-                    .order_by("pk")
-                    .values_list("pk", flat=True)
-                )
+                ids = lock_contracts(due[start : start + BATCH])
                 still = set(_overdue_by_contract(ids, today=today, older_than=None))
                 blocks = ContractBlock.objects.filter(
                     contract_id__in=ids, reason=ContractBlock.Reason.OVERDUE,

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 
+from billing_portal.append_only import AppendOnlyModel
 from billing_portal.errors import ImmutableDocument
 from billing_portal.kinds import NOT_PAYABLE_BY_CREDIT, ProductKind
 from billing_portal.money import ZERO, Currency
@@ -407,8 +408,18 @@ class Document(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["status", "due_date"]),
-            models.Index(fields=["kind", "status"]),
+            # open documents only: paying a document then adds no entry to either
+            # (dunning reads open documents by due date, the auto-charge by issue date)
+            models.Index(
+                fields=["due_date"],
+                condition=models.Q(status__in=["open", "partly_paid"]),
+                name="document_open_due",
+            ),
+            models.Index(
+                fields=["kind", "issue_date"],
+                condition=models.Q(status__in=["open", "partly_paid"]),
+                name="document_open_kind_issued",
+            ),
             models.Index(fields=["variable_symbol"], name="document_vs"),
             models.Index(
                 fields=["to_print"], condition=models.Q(to_print=True), name="document_to_print"
@@ -593,7 +604,7 @@ class DunningNotice(models.Model):
         return f"{self.document} {self.level}"
 
 
-class DocumentPayment(models.Model):
+class DocumentPayment(AppendOnlyModel):
     """Append-only: an amount that reached a document (negative: left it again, e.g.
     re-booked elsewhere), and where it came from. A document's `amount_paid` is a
     cache of the sum of its rows; `invoices.settlement` is the only writer of both.
@@ -641,11 +652,3 @@ class DocumentPayment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency} -> {self.document_id} ({self.source})"
-
-    def save(self, *args, **kwargs) -> None:
-        if self.pk is not None and not self._state.adding:
-            raise ValueError("Document payments are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValueError("Document payments are append-only.")

@@ -17,6 +17,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from accounts.locks import lock_contract, lock_subscriptions
 from accounts.models import Contract, Customer, Subscription
 from accounts.outbox import claim, defer, record_event
 from accounts.services import job_run, snapshot, write_audit
@@ -35,6 +36,7 @@ from billing_portal.workdays import business_today
 from . import vat
 from .delivery import PAYMENT_RECEIVED_EMAIL, schedule_delivery
 from .dunning import schedule_unblock
+from .locks import lock_document
 from .models import (
     BankAccount,
     Document,
@@ -291,7 +293,7 @@ def issue_tax_invoice_for_paid_request(
 
     Idempotent: a request that already has its tax invoice returns that one.
     """
-    request = Document.objects.select_for_update(no_key=True).get(pk=payment_request.pk)
+    request = lock_document(payment_request.pk)
     if request.kind != DocumentKind.PAYMENT_REQUEST or request.status != DocumentStatus.PAID:
         raise InvalidDocumentState(document=request.number)
     existing = request.derived_documents.filter(kind=DocumentKind.TAX_INVOICE).first()
@@ -335,7 +337,7 @@ def issue_credit_note(
     """Dobropis for the whole of a tax invoice, at the invoice's own VAT rates."""
     if not reason.strip():
         raise ValidationFailed(_("A credit note needs a reason."))
-    invoice = Document.objects.select_for_update(no_key=True).get(pk=invoice.pk)
+    invoice = lock_document(invoice.pk)
     if invoice.kind != DocumentKind.TAX_INVOICE:
         raise InvalidDocumentState(
             _("Only a tax invoice can be corrected by a credit note."), document=invoice.number
@@ -355,6 +357,10 @@ def issue_credit_note(
     # we owe, so the credit note stays open until the money goes back or to credit.
     unpaid = invoice.amount_paid == ZERO
     settles = invoice.status in (DocumentStatus.OPEN, DocumentStatus.PARTLY_PAID)
+    if settles and invoice.contract_id is not None:
+        # settling reschedules the contract's unblock: its lock comes before the
+        # number series (billing_portal.lock_order)
+        lock_contract(invoice.contract_id)
     credit_note = issue_document(
         kind=DocumentKind.CREDIT_NOTE,
         customer=invoice.customer,
@@ -379,7 +385,7 @@ def issue_credit_note(
 @transaction.atomic
 def cancel_payment_request(*, document: Document, actor: Any = None, reason: str = "") -> Document:
     """Cancel an unpaid payment request (it is not a tax document, so no credit note)."""
-    request = Document.objects.select_for_update(no_key=True).get(pk=document.pk)
+    request = lock_document(document.pk)
     if request.kind != DocumentKind.PAYMENT_REQUEST:
         raise InvalidDocumentState(
             _("Only a payment request can be cancelled; correct an invoice with a credit note."),
@@ -414,11 +420,7 @@ def _reconsider_block(document: Document) -> None:
 @transaction.atomic
 def resend_document(*, document: Document, actor: Any = None) -> None:
     """Another copy by the customer's channel (e-mail again, or back to the print list)."""
-    document = (
-        Document.objects.select_for_update(no_key=True, of=("self",))
-        .select_related("customer")
-        .get(pk=document.pk)
-    )
+    document = lock_document(document.pk, related=("customer",))
     if document.status == DocumentStatus.CANCELLED:
         raise InvalidDocumentState(
             _("A cancelled document is not sent again."), document=document.number
@@ -429,7 +431,7 @@ def resend_document(*, document: Document, actor: Any = None) -> None:
 
 @transaction.atomic
 def mark_printed(*, document: Document, actor: Any = None) -> Document:
-    document = Document.objects.select_for_update(no_key=True).get(pk=document.pk)
+    document = lock_document(document.pk)
     if not document.to_print:
         return document
     before = snapshot(document)
@@ -452,7 +454,10 @@ def fulfil_document(*, document: Document, paid_on: date) -> int:
 
     Returns the number of lines a handler took; a second call does nothing.
     """
-    document = Document.objects.select_for_update(no_key=True).get(pk=document.pk)
+    if not (document.kind == DocumentKind.TAX_INVOICE and document.related_document_id):
+        # the subscriptions its lines extend (the accounts handler) before the document
+        lock_subscriptions(_subscriptions_of(document.pk))
+    document = lock_document(document.pk)
     if document.status != DocumentStatus.PAID or document.kind == DocumentKind.CREDIT_NOTE:
         raise InvalidDocumentState(
             _("Only a paid document is fulfilled."), document=document.number
@@ -474,6 +479,16 @@ def fulfil_document(*, document: Document, paid_on: date) -> int:
         after={"lines_handled": handled},
     )
     return handled
+
+
+def _subscriptions_of(document_id: int) -> list[int]:
+    """The subscriptions the lines of a document extend once it is paid; fulfilment
+    locks them before the document (`billing_portal.lock_order`)."""
+    return list(
+        DocumentLine.objects.filter(
+            document_id=document_id, subscription__isnull=False
+        ).values_list("subscription_id", flat=True)
+    )
 
 
 def renewal_period(subscription: Subscription) -> tuple[date, date]:
@@ -602,6 +617,9 @@ def settle_paid_documents(*, document_ids: list[int]) -> int:
     for document_id in document_ids:
         try:
             with transaction.atomic():
+                # one transaction locks the request, its tax invoice's number series and
+                # (fulfilling) its subscriptions: those first (billing_portal.lock_order)
+                lock_subscriptions(_subscriptions_of(document_id))
                 settle_paid_document(document_id=document_id)
             settled += 1
         except Exception:

@@ -43,6 +43,7 @@ from billing_portal.events import EventType
 from billing_portal.money import ZERO, quantize
 
 from .dunning import schedule_unblock
+from .locks import lock_document
 from .models import Document, DocumentKind, DocumentPayment, DocumentStatus
 
 Source = DocumentPayment.Source
@@ -154,7 +155,7 @@ def record_staff_payment(
     a negative amount takes a staff entry back. The note (the reason) is required."""
     if not note or not note.strip():
         raise ValidationFailed(_("A reason is required."))
-    locked = Document.objects.select_for_update(no_key=True).get(pk=document.pk)
+    locked = lock_document(document.pk)
     return record_payment(
         document=locked,
         amount=amount,
@@ -275,9 +276,8 @@ WITH c AS (
            ''
     FROM docs JOIN rows r ON r.document_id = docs.id
 ), events AS (
-    INSERT INTO accounts_domainevent (event_id, type, subject_type, subject_id, payload,
-        created_at)
-    SELECT gen_random_uuid(), 'document.paid', 'invoices.document', docs.id::text,
+    INSERT INTO accounts_domainevent (type, subject_type, subject_id, payload, created_at)
+    SELECT 'document.paid', 'invoices.document', docs.id::text,
            jsonb_build_object('number', docs.number, 'kind', docs.kind,
                'currency', docs.currency, 'total', docs.total_gross::text,
                'paid_on', %(paid_on)s::text, 'contract', docs.contract_number),

@@ -16,6 +16,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from billing_portal.append_only import AppendOnlyModel
 from billing_portal.money import ZERO, Currency
 
 from .account_key import account_key
@@ -188,7 +189,7 @@ class BankTransaction(models.Model):
         return self.amount - self.allocated_amount - self.credited_amount
 
 
-class Allocation(models.Model):
+class Allocation(AppendOnlyModel):
     """Append-only: this much of a payment went to this document, by this rule.
 
     A re-booking (přeúčtování) adds a negative row on the old document and a positive
@@ -236,14 +237,6 @@ class Allocation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amount} -> {self.document_id} ({self.rule})"
-
-    def save(self, *args, **kwargs) -> None:
-        if self.pk is not None and not self._state.adding:
-            raise ValueError("Allocations are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValueError("Allocations are append-only.")
 
 
 class PaymentReturn(models.Model):

@@ -26,6 +26,7 @@ from accounts.services import job_run
 from billing_portal import hooks
 from billing_portal.events import EventType
 from billing_portal.money import ZERO
+from invoices.locks import lock_document
 from invoices.models import Document, DocumentKind, DocumentPayment, DocumentStatus, Product
 from invoices.settlement import record_payment
 
@@ -171,7 +172,7 @@ def credit_surplus(*, tx: BankTransaction, document: Document, amount: Decimal) 
     unallocated: visible to staff and proposed for return after the set time.
 
     Called under the payment's and the document's locks, before the allocation, so
-    the wallet is locked before the contract, in the order the auto-charge uses.
+    the wallet is locked before the contract (`billing_portal.lock_order`).
     """
     policies = set(
         document.lines.exclude(product=None).values_list("product__overpayment_policy", flat=True)
@@ -249,7 +250,7 @@ def pair_transaction(tx: BankTransaction) -> str:
         )
         tx.candidates = [d.pk for d in decision.documents]
         return _to_review(tx)
-    document = Document.objects.select_for_update(no_key=True).get(pk=decision.documents[0].pk)
+    document = lock_document(decision.documents[0].pk)
     due = document.amount_due if document.is_payable else ZERO
     if due == ZERO:
         tx.status = TransactionStatus.REVIEW
