@@ -73,10 +73,14 @@ class LedgerEntry(AppendOnlyModel):
     reverses = models.OneToOneField(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by"
     )
-    # a charge: the row it wrote on the document (invoices' one record of that money)
-    # (no index: written 50,000 times a run; the source keys make it one-to-one)
+    # a charge: the row it wrote on the document (invoices' one record of that money),
+    # by its source key — known before the row exists, so the set-based auto-charge
+    # writes the ledger and the document payments in either order (checked at commit).
+    # No index: written 50,000 times a run; the source keys make it one-to-one.
     document_payment = models.ForeignKey(
         "invoices.DocumentPayment",
+        to_field="source_key",
+        db_column="document_payment_key",
         on_delete=models.PROTECT,
         null=True,
         blank=True,
