@@ -182,11 +182,10 @@ def _charge_one(due: QuerySet[Document], request_id: int, counts: Any) -> None:
 # and the wallets are locked by the caller; a wallet that does not cover its
 # requests, or any request it cannot pay, is left to the per-request path. Each
 # ledger row names the document payment of its charge by its source key; invoices
-# writes those rows next (`record_credit_charges`), in the same transaction (the
-# foreign key is checked at commit).
+# writes those rows next (`record_credit_charges`), in the same transaction.
 _CHARGE_SQL = """
 WITH req AS (
-    SELECT d.id, d.number, w.id AS wallet_id, w.customer_id, w.currency, w.balance,
+    SELECT d.id, d.number, w.id AS wallet_id, w.balance,
            w.low_balance_threshold AS threshold, w.low_balance_alerted AS alerted,
            CASE WHEN COALESCE((d.buyer ->> 'vat_payer')::boolean, false)
                 THEN d.total_gross - d.amount_paid ELSE d.total_net END AS amount
@@ -228,8 +227,7 @@ WITH req AS (
 ), events AS (
     INSERT INTO accounts_domainevent (type, subject_type, subject_id, payload, created_at)
     SELECT 'credit.charged', 'credits.wallet', wallet_id::text,
-           jsonb_build_object('customer', customer_id, 'document', number,
-               'amount', amount::text, 'currency', currency,
+           jsonb_build_object('document', number, 'amount', amount::text,
                'balance_after', balance_after::text),
            %(now)s
     FROM charged

@@ -48,6 +48,7 @@ from .models import (
     CreditNote,
     Document,
     DocumentLine,
+    DocumentPayment,
     DocumentVatLine,
     DunningNotice,
     NumberSeries,
@@ -194,6 +195,16 @@ class DocumentVatLineInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+class DocumentPaymentInline(ReadOnlyInline):
+    """Which payments paid the document, when and from where (the rows behind its
+    amount paid)."""
+
+    model = DocumentPayment
+    fields = ("paid_on", "amount", "currency", "source", "source_key", "actor_label", "note")
+    readonly_fields = fields
+    ordering = ("created_at", "pk")
+
+
 class DocumentAdmin(ViewOnlyMixin, admin.ModelAdmin):
     """All documents (the concrete table); the proxies' admins subclass it."""
 
@@ -229,7 +240,7 @@ class DocumentAdmin(ViewOnlyMixin, admin.ModelAdmin):
     )
     date_hierarchy = "issue_date"
     list_per_page = 50
-    inlines = (DocumentLineInline, DocumentVatLineInline)
+    inlines = (DocumentLineInline, DocumentVatLineInline, DocumentPaymentInline)
     actions = ("resend", "issue_credit_note", "cancel_payment_request", "mark_printed")
     fieldsets = (
         (

@@ -48,7 +48,7 @@ def test_every_change_the_world_hears_about_writes_its_event(bank_accounts, admi
     assert _events("document.paid") == []  # partly paid: nothing to tell yet
     pay(request)
     [paid] = _events("document.paid")
-    assert (paid.subject_id, paid.payload["contract"]) == (str(request.pk), contract.number)
+    assert (paid.subject_id, paid.payload["number"]) == (str(request.pk), request.number)
 
     BankTransactionFactory(variable_symbol="999999999", amount=D("10.00"))
     pair_transactions()

@@ -3,7 +3,7 @@ filters, and the actions that call the services."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -138,6 +138,19 @@ def test_document_change_page_shows_lines_and_vat_recapitulation(admin_client, i
     assert "Webhosting" in page
     assert "1000" in page and "210" in page
     assert url(PaymentRequest, "pdf", document.pk) in page
+
+
+def test_document_change_page_lists_the_payments_behind_its_amount_paid(admin_client, issue):
+    document = issue()
+    pay(document, Decimal("200.00"), on=date(2026, 3, 2))
+    pay(document, Decimal("1010.00"), on=date(2026, 3, 9))
+    response = admin_client.get(url(PaymentRequest, "change", document.pk))
+    rows = response.context["inline_admin_formsets"][-1].formset.queryset
+    assert [(row.paid_on, row.amount, row.source) for row in rows] == [
+        (date(2026, 3, 2), Decimal("200.00"), "staff"),
+        (date(2026, 3, 9), Decimal("1010.00"), "staff"),
+    ]
+    assert "test payment" in response.content.decode()
 
 
 # --- search and filters --------------------------------------------------------------
