@@ -1,5 +1,10 @@
+import logging
+
 from django.apps import AppConfig
+from django.db import DatabaseError
 from django.utils.translation import gettext_lazy as _
+
+logger = logging.getLogger(__name__)
 
 
 class AccountsConfig(AppConfig):
@@ -21,10 +26,6 @@ class AccountsConfig(AppConfig):
 
 def _pending_task_done(sender=None, **_kwargs) -> None:
     """A task that succeeded completes the outbox's pending rows of the same call."""
-    import logging
-
-    from django.db import DatabaseError
-
     from .outbox import mark_pending_done
 
     request = getattr(sender, "request", None)
@@ -33,4 +34,4 @@ def _pending_task_done(sender=None, **_kwargs) -> None:
     try:
         mark_pending_done(sender.name, list(request.args or ()))
     except DatabaseError:  # the work is done; the sweeper queues it once more, harmlessly
-        logging.getLogger(__name__).warning("pending %s not marked done", sender.name)
+        logger.warning("pending %s not marked done", sender.name)

@@ -24,11 +24,12 @@ from datetime import timedelta
 from importlib import import_module
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Model
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from billing_portal.db import require_transaction
 from billing_portal.events import EventType
 
 from .jobs import job_run
@@ -49,7 +50,7 @@ def subject_label(subject: Model) -> str:
 
 def record_event(event_type: EventType, subject: Model, payload: dict[str, Any]) -> DomainEvent:
     """One domain event, in the caller's transaction (so it exists iff the change does)."""
-    _require_transaction("record_event")
+    require_transaction("record_event")
     return DomainEvent.objects.create(
         type=str(event_type),
         subject_type=subject_label(subject),
@@ -62,7 +63,7 @@ def record_events(
     event_type: EventType, subject_type: str, rows: Iterable[tuple[Any, dict[str, Any]]]
 ) -> int:
     """Many events of one type at once: rows of (subject id, payload)."""
-    _require_transaction("record_events")
+    require_transaction("record_events")
     events = [
         DomainEvent(
             type=str(event_type),
@@ -81,7 +82,7 @@ def record_events(
 
 def defer(task_name: str, *args: Any) -> PendingTask:
     """Record `task_name(*args)` in the caller's transaction and queue it after commit."""
-    _require_transaction("defer")
+    require_transaction("defer")
     pending = PendingTask.objects.create(task=task_name, args=list(args))
     transaction.on_commit(_QueueAfterCommit(task_name, args))
     return pending
@@ -158,7 +159,7 @@ def requeue_pending_tasks(*, stale_after: timedelta = STALE_AFTER, batch_size: i
 def claim(name: str, key: str) -> bool:
     """Take the claim (name, key); False when it was taken before. Call it under the
     subject's row lock, inside the transaction that does or schedules the work."""
-    _require_transaction("claim")
+    require_transaction("claim")
     try:
         with transaction.atomic():
             Claim.objects.create(name=name, key=key)
@@ -177,8 +178,3 @@ def mark_claim_done(name: str, key: str) -> None:
     updated = Claim.objects.filter(name=name, key=key).update(done_at=timezone.now())
     if not updated:
         Claim.objects.create(name=name, key=key, done_at=timezone.now())
-
-
-def _require_transaction(what: str) -> None:
-    if not connection.in_atomic_block:
-        raise RuntimeError(f"{what} must run inside the caller's transaction")

@@ -30,6 +30,8 @@ from django.utils.translation import gettext_noop
 
 from accounts.outbox import claim, claimed, defer, mark_claim_done
 from accounts.services import job_run, snapshot, write_audit
+from billing_portal import db
+from billing_portal.db import pg_array
 from billing_portal.errors import (
     CurrencyLocked,
     InsufficientCredit,
@@ -103,7 +105,7 @@ def charge_due_requests(*, today: date | None = None, batch_size: int = 5000) ->
     """
     today = today or _today()
     due = due_requests(today)
-    set_based = connection.vendor == "postgresql"
+    set_based = db.set_based_sql()
     with job_run("charge_due_requests") as counts:
         counts["charged"] = counts["insufficient"] = counts["skipped"] = 0
         last_id = 0
@@ -253,12 +255,11 @@ def _charge_batch_sql(locked: list[tuple[int, int]]) -> set[int]:
     unblock). Settlement and the low-balance e-mails are deferred to after commit.
     """
     lock_wallets_of(customer for _pk, customer in locked)
-    # The batch travels as comma-separated text: adapting 5,000-item lists of
-    # Decimals to and from Python costs more than the statements themselves.
+    # The batch travels as text both ways (`pg_array`, comma-separated results).
     with connection.cursor() as cursor:
         cursor.execute(
             _CHARGE_SQL,
-            {"ids": _pg_array(pk for pk, _customer in locked), "now": timezone.now()},
+            {"ids": pg_array(pk for pk, _customer in locked), "now": timezone.now()},
         )
         documents, amounts, _entries, alerts = cursor.fetchone()
     if not documents:
@@ -277,11 +278,6 @@ def _charge_batch_sql(locked: list[tuple[int, int]]) -> set[int]:
     for wallet in Wallet.objects.filter(pk__in=alerts).order_by("pk"):
         alert_low_balance(wallet=wallet)
     return set(ids)
-
-
-def _pg_array(values: Any) -> str:
-    """A PostgreSQL array literal of numbers ('{1,2,3}')."""
-    return "{" + ",".join(str(value) for value in values) + "}"
 
 
 def _claim_insufficient_notice(request_id: int) -> bool:

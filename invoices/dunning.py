@@ -25,7 +25,7 @@ from accounts.locks import lock_contract, lock_contracts
 from accounts.models import AuditLog, Contract, ContractBlock
 from accounts.outbox import defer, record_events
 from accounts.services import job_run, write_audit
-from billing_portal import hooks
+from billing_portal import db, hooks
 from billing_portal.events import EventType
 from billing_portal.workdays import unblock_date
 
@@ -64,7 +64,7 @@ def block_overdue_contracts(*, today: date | None = None) -> dict[str, int]:
             contract_id=OuterRef("pk"), reason=ContractBlock.Reason.OVERDUE, lifted_at__isnull=True
         )
         to_block = Contract.objects.filter(Exists(long_overdue)).filter(~Exists(already_blocked))
-        block_batch = _block_batch_sql if connection.vendor == "postgresql" else _block_batch
+        block_batch = _block_batch_sql if db.set_based_sql() else _block_batch
         while True:
             with transaction.atomic():
                 # candidates and their lock in one statement; the batch re-reads the

@@ -37,6 +37,7 @@ from django.utils import timezone, translation
 from accounts.models import AuthorizedPerson
 from accounts.outbox import defer, queue_now
 from accounts.services import job_run, write_audit
+from billing_portal.db import require_transaction
 
 from .models import Document, DocumentKind, DocumentLine, DunningNotice
 
@@ -114,8 +115,7 @@ def _stage(notice: DunningNotice) -> str:
 
 
 def _claim(document_ids: Iterable[int], level: str) -> tuple[uuid.UUID | None, int]:
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("claim_notices() must run inside transaction.atomic()")
+    require_transaction("claim_notices")
     ids = sorted(set(document_ids))  # one insert order for every run: no deadlocks
     if not ids:
         return None, 0

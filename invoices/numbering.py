@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db import transaction
-
+from billing_portal.db import require_transaction
 from billing_portal.errors import SeriesExhausted
 
 from .locks import lock_series
@@ -44,8 +43,7 @@ def format_number(kind: str, year: int, sequence: int) -> DocumentNumber:
 
 
 def take_next_number(*, kind: str, year: int) -> DocumentNumber:
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("take_next_number must run inside the issuing transaction")
+    require_transaction("take_next_number")
     NumberSeries.objects.bulk_create(
         [NumberSeries(kind=kind, year=year, last_number=0)], ignore_conflicts=True
     )

@@ -38,6 +38,7 @@ from django.utils.translation import gettext as _
 
 from accounts.outbox import defer, record_event
 from accounts.services import snapshot, write_audit
+from billing_portal.db import pg_array, require_transaction
 from billing_portal.errors import InvalidDocumentState, ValidationFailed
 from billing_portal.events import EventType
 from billing_portal.money import ZERO, quantize
@@ -49,11 +50,6 @@ from .models import Document, DocumentKind, DocumentPayment, DocumentStatus
 Source = DocumentPayment.Source
 SETTLE_TASK = "invoices.tasks.settle_paid_document_task"
 SETTLE_BATCH_TASK = "invoices.tasks.settle_paid_documents_task"
-
-
-def _require_transaction(what: str) -> None:
-    if not connection.in_atomic_block:
-        raise RuntimeError(f"{what} must run inside the caller's transaction")
 
 
 def _user(actor: Any) -> Any:
@@ -76,7 +72,7 @@ def record_payment(
     Idempotent on `source_key`. Money may only leave a cancelled document (re-booked
     elsewhere or returned). A document that becomes paid is settled after commit.
     """
-    _require_transaction("record_payment")
+    require_transaction("record_payment")
     existing = DocumentPayment.objects.filter(source_key=source_key).first()
     if existing is not None:
         return existing
@@ -173,7 +169,7 @@ def settle_on_issue(
     """A document born settled, in its issuing transaction: a tax invoice documenting
     a paid payment request (`covered_by`: the request's payments pay it, one row), a
     zero-amount invoice, or a credit note that settles its invoice (no money moves)."""
-    _require_transaction("settle_on_issue")
+    require_transaction("settle_on_issue")
     amount = ZERO
     if covered_by is not None:
         amount = document.total_gross
@@ -198,10 +194,11 @@ def settle_on_issue(
 def settle_by_credit_note(*, invoice: Document, credit_note: Document, actor: Any = None) -> None:
     """An open or partly paid invoice (locked by the caller) is cancelled by its credit
     note: what was left to pay is settled by the credit note, as one row."""
-    _require_transaction("settle_by_credit_note")
+    require_transaction("settle_by_credit_note")
     before = snapshot(invoice)
     rest = invoice.total_gross - invoice.amount_paid
     if rest > ZERO:
+        user = _user(actor)
         DocumentPayment.objects.create(
             document=invoice,
             amount=rest,
@@ -209,8 +206,8 @@ def settle_by_credit_note(*, invoice: Document, credit_note: Document, actor: An
             source=Source.CREDIT_NOTE,
             source_key=f"credit_note:{credit_note.pk}",
             paid_on=credit_note.issue_date,
-            actor=_user(actor),
-            actor_label=_user(actor).get_username() if _user(actor) else "system",
+            actor=user,
+            actor_label=user.get_username() if user else "system",
             note=credit_note.number,
         )
     Document.objects.filter(pk=invoice.pk).update(
@@ -300,16 +297,15 @@ def record_credit_charges(
     that is no longer open with nothing paid is left out). Unblocking is scheduled
     for contracts with an overdue block; settlement is deferred, one task per batch.
     """
-    _require_transaction("record_credit_charges")
+    require_transaction("record_credit_charges")
     if not charges:
         return {}
     with connection.cursor() as cursor:
         cursor.execute(
             _CHARGES_SQL,
             {
-                # array literals: adapting 5,000-item lists costs more than the statement
-                "ids": "{" + ",".join(str(c.document_id) for c in charges) + "}",
-                "charged": "{" + ",".join(str(c.charged) for c in charges) + "}",
+                "ids": pg_array(c.document_id for c in charges),
+                "charged": pg_array(c.charged for c in charges),
                 "paid_on": paid_on,
                 "now": timezone.now(),
                 "actor": actor_label,

@@ -7,7 +7,6 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-import django.db
 import pytest
 
 from billing_portal.test_settings import SQLITE_OPT_IN
@@ -45,31 +44,18 @@ def corpus() -> Path:
     return require_corpus()
 
 
-class _ReportsVendor:
-    """`django.db.connection` as seen by one module, reporting another vendor."""
-
-    def __init__(self, vendor: str) -> None:
-        self.vendor = vendor
-
-    def __getattr__(self, name: str):
-        return getattr(django.db.connection, name)
-
-
 @pytest.fixture(params=["set-based", "one-by-one"])
 def job_path(request, monkeypatch) -> str:
-    """Run the daily jobs that pick their SQL by `connection.vendor` both ways on
-    PostgreSQL: set-based, as production does, and one by one, the path every run on
-    SQLite (`make run`) takes. The one-by-one path is forced by showing those modules
-    a connection that reports "sqlite"; everything else stays the real PostgreSQL."""
-    from credits import autopay
-    from invoices import dunning
+    """Run the daily jobs that pick their SQL by `billing_portal.db.set_based_sql` both
+    ways on PostgreSQL: set-based, as production does, and one by one, the path every
+    run on SQLite (`make run`) takes."""
+    from billing_portal import db
 
     if request.param == "set-based":
-        if django.db.connection.vendor != "postgresql":
+        if not db.set_based_sql():
             pytest.skip("the set-based SQL exists only on PostgreSQL")
     else:
-        for module in (autopay, dunning):
-            monkeypatch.setattr(module, "connection", _ReportsVendor("sqlite"))
+        monkeypatch.setattr(db, "set_based_sql", lambda: False)
     return request.param
 
 
